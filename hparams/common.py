@@ -1,0 +1,48 @@
+"""`basic_params1`: the hyperparameters every model and the trainer read.
+
+Values follow T2T's `common_hparams.basic_params1` where the name is shared.
+`batch_size` counts tokens (the longer of inputs and targets per example), as
+in T2T.
+"""
+
+from t2t_multimodel import registry
+from t2t_multimodel.hparams_lib import HParams
+
+
+@registry.register_hparams
+def basic_params1():
+    """The base of every set: data, optimizer, schedule and decoding knobs."""
+    return HParams(
+        # Data pipeline.
+        batch_size=4096,  # tokens per batch
+        max_length=256,  # drop longer training examples (0: batch_size)
+        eval_max_length=0,  # 0: keep every eval example
+        min_length_bucket=8,
+        length_bucket_step=1.1,
+        shuffle_buffer_size=1024,
+        # Model size, shared names.
+        hidden_size=512,
+        filter_size=2048,
+        num_heads=8,
+        num_hidden_layers=6,
+        dropout=0.1,
+        attention_dropout=0.1,
+        relu_dropout=0.1,
+        layer_norm_epsilon=1e-6,
+        shared_embedding_and_softmax_weights=True,
+        # Loss.
+        label_smoothing=0.1,
+        # Optimizer: Adam with a rsqrt ("noam") schedule and linear warmup.
+        optimizer="adam",
+        optimizer_adam_beta1=0.9,
+        optimizer_adam_beta2=0.997,
+        optimizer_adam_epsilon=1e-9,
+        clip_grad_norm=0.0,  # 0: no clipping
+        learning_rate=0.2,
+        learning_rate_schedule="rsqrt_decay",  # or "constant"
+        learning_rate_warmup_steps=4000,
+        weight_decay=0.0,
+        # Numerics and seed.
+        dtype_policy="float32",  # or "mixed_bfloat16"
+        seed=1234,
+    )

@@ -1,0 +1,6 @@
+"""Registered problems, one module per dataset family.
+
+Installed as `t2t_multimodel.problems`; importing it registers them all.
+"""
+
+from t2t_multimodel.problems import algorithmic  # noqa: F401

@@ -1,0 +1,139 @@
+"""Atomic, sharded TFRecord writing and strict shard discovery.
+
+Shards are named as in T2T: `<problem>-train-00003-of-00010`. Each is written
+under a hidden temporary name in the same directory and renamed into place only
+after it is complete, and readers match the exact `-NNNNN-of-NNNNN` pattern, so
+an interrupted datagen leaves nothing a reader would pick up.
+"""
+
+import glob
+import os
+import sys
+import time
+
+import tensorflow as tf
+
+from t2t_multimodel.errors import DataError
+
+SPLIT_FILE_NAMES = {"train": "train", "eval": "dev", "dev": "dev", "test": "test"}
+_SHARD_GLOB = "[0-9][0-9][0-9][0-9][0-9]-of-[0-9][0-9][0-9][0-9][0-9]"
+
+
+def sharded_name(base, shard, num_shards):
+    return f"{base}-{shard:05d}-of-{num_shards:05d}"
+
+
+def shard_paths(data_dir, dataset_name, split, num_shards):
+    """The final paths of the `num_shards` shards of `split`."""
+    base = os.path.join(data_dir, f"{dataset_name}-{SPLIT_FILE_NAMES[split]}")
+    return [sharded_name(base, i, num_shards) for i in range(num_shards)]
+
+
+def find_shards(data_dir, dataset_name, split):
+    """Sorted complete shard paths of `split`; never a temporary file."""
+    pattern = os.path.join(
+        data_dir, f"{dataset_name}-{SPLIT_FILE_NAMES[split]}-{_SHARD_GLOB}")
+    return sorted(glob.glob(pattern))
+
+
+def to_example(features):
+    """Builds a `tf.train.Example` from a dict of str/bytes/int/float (lists)."""
+    feature = {}
+    for name, value in features.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if not values:
+            raise DataError(f"generated feature {name!r} is empty. Received: {name}=[]")
+        first = values[0]
+        if isinstance(first, str):
+            feature[name] = tf.train.Feature(bytes_list=tf.train.BytesList(
+                value=[v.encode("utf-8") for v in values]))
+        elif isinstance(first, bytes):
+            feature[name] = tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
+        elif isinstance(first, (bool, int)):
+            feature[name] = tf.train.Feature(int64_list=tf.train.Int64List(
+                value=[int(v) for v in values]))
+        elif isinstance(first, float):
+            feature[name] = tf.train.Feature(float_list=tf.train.FloatList(value=values))
+        else:
+            raise DataError(
+                f"generated feature {name!r} must be str, bytes, int or float. "
+                f"Received: {name}={first!r}")
+    return tf.train.Example(features=tf.train.Features(feature=feature))
+
+
+class _Progress:
+    """A one-line progress report on stderr, at most every two seconds."""
+
+    def __init__(self, label):
+        self.label = label
+        self.count = 0
+        self.start = self.last = time.time()
+
+    def update(self):
+        self.count += 1
+        now = time.time()
+        if now - self.last >= 2.0:
+            self.last = now
+            rate = self.count / max(now - self.start, 1e-9)
+            print(f"\r{self.label}: {self.count} examples ({rate:.0f}/s)",
+                  end="", file=sys.stderr, flush=True)
+
+    def done(self):
+        elapsed = time.time() - self.start
+        print(f"\r{self.label}: {self.count} examples in {elapsed:.1f}s",
+              file=sys.stderr, flush=True)
+
+
+def write_shards(examples, paths, label=None):
+    """Writes dicts from `examples` round-robin into `paths`, atomically.
+
+    Args:
+        examples: iterable of feature dicts (see `to_example`).
+        paths: list of final shard paths.
+        label: str or None. Shown in the progress line.
+
+    Returns:
+        The number of examples written.
+    """
+    tmp_paths = [
+        os.path.join(os.path.dirname(p), f".tmp-{os.getpid()}-{os.path.basename(p)}")
+        for p in paths
+    ]
+    writers = [tf.io.TFRecordWriter(p) for p in tmp_paths]
+    progress = _Progress(label or os.path.basename(paths[0]).rsplit("-", 3)[0])
+    try:
+        for i, example in enumerate(examples):
+            writers[i % len(writers)].write(to_example(example).SerializeToString())
+            progress.update()
+    except BaseException:
+        for writer, tmp in zip(writers, tmp_paths, strict=True):
+            writer.close()
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        raise
+    for writer in writers:
+        writer.close()
+    if progress.count == 0:
+        for tmp in tmp_paths:
+            os.remove(tmp)
+        raise DataError(f"the generator wrote no examples for {paths[0]}; check "
+                        f"the source data. Received: 0 examples")
+    for tmp, final in zip(tmp_paths, paths, strict=True):
+        os.replace(tmp, final)
+    progress.done()
+    return progress.count
+
+
+def write_text_atomically(path, text):
+    """Writes `text` to `path` through a temporary file and a rename."""
+    tmp = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}-{os.path.basename(path)}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def write_bytes_atomically(path, data):
+    tmp = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}-{os.path.basename(path)}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)

@@ -1,0 +1,99 @@
+"""`ServingModule`: text in, text out, with the whole decode in the graph.
+
+One `tf.Module` serves both `t2t-decoder` (in process) and the SavedModel
+`t2t-exporter` writes, so what a user decodes on the command line is exactly
+what the exported model returns. Tokenization (the problem's in-graph
+encoders), the model, greedy/beam search and detokenization are all traced
+into its `tf.function`s; loading the SavedModel needs only `tensorflow` and
+`tensorflow_text`:
+
+```python
+import tensorflow as tf, tensorflow_text  # noqa: F401  (registers the text ops)
+m = tf.saved_model.load("t2t_train/reverse/export")
+m.signatures["serving_default"](inputs=tf.constant(["1 0 1 1"]))["outputs"]
+```
+"""
+
+import tensorflow as tf
+
+from t2t_multimodel.decoding.beam_search import beam_search
+from t2t_multimodel.decoding.greedy import greedy_search
+from t2t_multimodel.text_encoder import EOS_ID
+
+
+class ServingModule(tf.Module):
+    """Decodes raw input lines with a trained model.
+
+    Args:
+        model: a `T2TModel` with its weights loaded.
+        input_encoder: the problem's encoder of the `inputs` feature (has
+            `encode_tf`).
+        target_encoder: the problem's encoder of the `targets` feature (has
+            `decode_tf`).
+        target_space_id: int. The command token (the problem's target space).
+        beam_size: int. Default beam size of `serving_default` (1: greedy).
+        alpha: float. Default length penalty exponent of `serving_default`.
+        extra_length: int. Decode at most `input length + extra_length`
+            tokens when `max_decode_length` is 0.
+
+    Call arguments (signature `decode`):
+        inputs: `tf.string` `[B]` raw lines.
+        beam_size: int32 scalar. 1 decodes greedily.
+        alpha: float32 scalar. GNMT length penalty exponent.
+        max_decode_length: int32 scalar. 0: input length + `extra_length`.
+
+    Example:
+
+    ```python
+    module = ServingModule(model, encoders["inputs"], encoders["targets"], 11)
+    module.decode(tf.constant(["1 0 0"]), 4, 0.6, 0)["outputs"]  # [b"0 0 1"]
+    ```
+    """
+
+    def __init__(self, model, input_encoder, target_encoder, target_space_id,
+                 beam_size=1, alpha=0.6, extra_length=50):
+        super().__init__()
+        self.model = model
+        self.input_encoder = input_encoder
+        self.target_encoder = target_encoder
+        self.target_space_id = int(target_space_id)
+        self.default_beam_size = int(beam_size)
+        self.default_alpha = float(alpha)
+        self.extra_length = int(extra_length)
+
+    def _decode(self, inputs, beam_size, alpha, max_decode_length):
+        ids = tf.cast(self.input_encoder.encode_tf(inputs), tf.int32)
+        eos = tf.fill([ids.nrows(), 1], tf.constant(EOS_ID, tf.int32))
+        ids = tf.concat([ids, tf.RaggedTensor.from_tensor(eos)], axis=1).to_tensor(0)
+        batch = tf.shape(ids)[0]
+        features = {"inputs": ids,
+                    "target_space_id": tf.fill([batch], self.target_space_id)}
+        max_length = tf.where(max_decode_length > 0, max_decode_length,
+                              tf.shape(ids)[1] + self.extra_length)
+
+        def greedy():
+            return greedy_search(self.model, features, max_length)
+
+        def beam():
+            return beam_search(self.model, features, beam_size, alpha, max_length)
+
+        out_ids, scores = tf.cond(beam_size > 1, beam, greedy)
+        return {"outputs": self.target_encoder.decode_tf(out_ids), "scores": scores}
+
+    @tf.function(input_signature=[
+        tf.TensorSpec([None], tf.string, name="inputs"),
+        tf.TensorSpec([], tf.int32, name="beam_size"),
+        tf.TensorSpec([], tf.float32, name="alpha"),
+        tf.TensorSpec([], tf.int32, name="max_decode_length"),
+    ])
+    def decode(self, inputs, beam_size, alpha, max_decode_length):
+        return self._decode(inputs, beam_size, alpha, max_decode_length)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
+    def serve(self, inputs):
+        return self._decode(inputs, tf.constant(self.default_beam_size),
+                            tf.constant(self.default_alpha), tf.constant(0))
+
+    def signatures(self):
+        return {"serving_default": self.serve.get_concrete_function(),
+                "decode": self.decode.get_concrete_function()}

@@ -1,0 +1,18 @@
+"""Registered modalities; importing this package registers them.
+
+A modality is a Keras layer that converts one feature to and from the body's
+`[B, L, hidden_size]` representation. Every modality implements:
+
+```
+Modality.from_hparams(hparams, vocabulary_size, **kwargs) -> instance
+bottom(x)                           -> [B, L, H]   (model inputs)
+targets_bottom(x)                   -> [B, L, H]   (teacher-forced targets)
+top(body_output [B, L, H])          -> float32 logits
+loss(logits, targets, label_smoothing) -> float32 scalar, padding masked out
+```
+
+and is registered with `@registry.register_modality("name")`; problems name
+it in `problem_hparams.modality`.
+"""
+
+from t2t_multimodel.modalities import symbol  # noqa: F401

@@ -1,0 +1,1 @@
+"""Registered models; importing this package registers them."""

@@ -1,0 +1,7 @@
+"""Shared test set-up: quiet TensorFlow, importable helpers, shared fixtures."""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
