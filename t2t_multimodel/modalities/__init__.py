@@ -4,7 +4,7 @@ A modality is a Keras layer that converts one feature to and from the body's
 `[B, L, hidden_size]` representation. Every modality implements:
 
 ```
-Modality.from_hparams(hparams, vocabulary_size, **kwargs) -> instance
+Modality.from_hparams(hparams, vocabulary_size, feature, **kwargs) -> instance
 bottom(x)                           -> [B, L, H]   (model inputs)
 targets_bottom(x)                   -> [B, L, H]   (teacher-forced targets)
 top(body_output [B, L, H])          -> float32 logits

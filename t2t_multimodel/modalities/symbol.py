@@ -70,10 +70,14 @@ class SymbolModality(keras.layers.Layer):
         self.shared_embedding_and_softmax_weights = bool(shared_embedding_and_softmax_weights)
 
     @classmethod
-    def from_hparams(cls, hparams, vocabulary_size, **kwargs):
-        """Builds the modality of a feature from model hparams and its vocab size."""
+    def from_hparams(cls, hparams, vocabulary_size, feature="targets", **kwargs):
+        """The modality of `feature` ("inputs" or "targets") for model `hparams`.
+
+        An inputs-only instance never calls `top`, so it gets no softmax table.
+        """
+        shared = hparams.get("shared_embedding_and_softmax_weights", True)
         kwargs.setdefault("shared_embedding_and_softmax_weights",
-                          bool(hparams.get("shared_embedding_and_softmax_weights", True)))
+                          bool(shared) or feature != "targets")
         return cls(vocabulary_size=vocabulary_size, hidden_size=hparams.hidden_size, **kwargs)
 
     def build(self, inputs_shape=None):

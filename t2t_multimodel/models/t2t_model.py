@@ -76,7 +76,20 @@ class T2TModel(keras.Model):
             features["inputs"] = tf.constant([[2, 1]], tf.int32)
         return features
 
-    def loss(self, features, logits):
+    # keras.Model's `Trainer.__init__` runs `self.loss = None` (and `compile`
+    # assigns its `loss=` argument), which would shadow a `loss` method on the
+    # instance. A property (a data descriptor) wins over instance attributes;
+    # Keras never reads the value back.
+    @property
+    def loss(self):
+        """`loss(features, logits)`: the bound `model_loss`."""
+        return self.model_loss
+
+    @loss.setter
+    def loss(self, value):
+        self._compile_loss_argument = value
+
+    def model_loss(self, features, logits):
         """The scalar training loss of `logits` against `features["targets"]`.
 
         Padding (target id 0) is masked out; the result is multiplied by the
