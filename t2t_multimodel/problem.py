@@ -177,9 +177,20 @@ class Problem:
         return files
 
     def get_feature_encoders(self, data_dir=None):
-        if self._encoders is None or (data_dir and data_dir != self._encoders_dir):
-            self._encoders = self.feature_encoders(data_dir)
-            self._encoders_dir = data_dir
+        """The encoders of `data_dir`'s vocabulary, loaded once per directory.
+
+        In-graph encoders own TF resources (lookup tables, SentencePiece
+        models) that die with the Python object, so the encoders of a
+        directory are kept for the problem's lifetime: a `tf.data` pipeline
+        built earlier must never lose the tokenizer it captured.
+        """
+        key = os.path.abspath(os.path.expanduser(data_dir)) if data_dir else None
+        if self._encoders is None or (key and key != self._encoders_dir):
+            self._all_encoders = getattr(self, "_all_encoders", {})
+            if key not in self._all_encoders:
+                self._all_encoders[key] = self.feature_encoders(data_dir)
+            self._encoders = self._all_encoders[key]
+            self._encoders_dir = key
         return self._encoders
 
     @property
@@ -188,7 +199,8 @@ class Problem:
 
     def get_hparams(self, model_hparams=None, data_dir=None):
         """The `ProblemHParams` of this problem (vocabulary from `data_dir`)."""
-        if self._hparams is not None and data_dir in (None, self._encoders_dir):
+        key = os.path.abspath(os.path.expanduser(data_dir)) if data_dir else None
+        if self._hparams is not None and key in (None, self._encoders_dir):
             return self._hparams
         if data_dir is not None or self._encoders is None:
             self.get_feature_encoders(data_dir)

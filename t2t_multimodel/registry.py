@@ -51,6 +51,8 @@ class Registry:
             registration; raises to refuse the value.
         on_set: callable or None. Called as `on_set(name, value)` after
             registration (problems and models learn their own name).
+        arg_name: str or None. How the user passes a name of this kind
+            (`hparams_set`), for "Received: hparams_set=..." in errors.
 
     Example:
 
@@ -61,8 +63,9 @@ class Registry:
     ```
     """
 
-    def __init__(self, kind, validator=None, on_set=None):
+    def __init__(self, kind, validator=None, on_set=None, arg_name=None):
         self.kind = kind
+        self.arg_name = arg_name or kind.replace(" ", "_")
         self.validator = validator
         self.on_set = on_set
         self._entries = {}
@@ -103,7 +106,7 @@ class Registry:
                                           cutoff=0.6)
         hint = (f"did you mean {' or '.join(close)}? " if close else
                 f"see t2t-trainer --registry_help for all {len(self)}. ")
-        return f"unknown {self.kind} {key!r}: {hint}Received: {self.kind}={key!r}"
+        return f"unknown {self.kind} {key!r}: {hint}Received: {self.arg_name}={key!r}"
 
     def __contains__(self, key):
         return key in self._entries
@@ -138,7 +141,7 @@ class Registries:
 
     problems = Registry("problem", on_set=_set_registered_name)
     models = Registry("model", on_set=_set_registered_name)
-    hparams = Registry("hparams set")
+    hparams = Registry("hparams set", arg_name="hparams_set")
     modalities = Registry("modality", on_set=_set_registered_name)
     mixtures = Registry("mixture")
 

@@ -1,0 +1,98 @@
+"""Evaluation on the dev split from teacher-forced logits.
+
+The metrics a problem names in `eval_metrics()` that teacher-forced logits
+determine are computed here, summed over the batches before dividing:
+
+* `accuracy`: the argmax is right, over non-pad target tokens;
+* `accuracy_top5`: the target is among the 5 highest logits;
+* `accuracy_per_sequence`: every non-pad token of the sequence is right;
+* `neg_log_perplexity`: minus the mean cross entropy per token (no label
+  smoothing).
+
+`loss` (the model's training loss, token-weighted) is always reported. The
+other names (`approx_bleu_score`, `rouge_*`, `edit_distance`, ...) need
+decoded outputs; they are listed once as "computed by t2t-decoder".
+"""
+
+import numpy as np
+
+from t2t_multimodel.metrics import Metrics
+from t2t_multimodel.training import steps
+
+COMPUTABLE = (Metrics.ACC, Metrics.ACC_TOP5, Metrics.ACC_PER_SEQ,
+              Metrics.NEG_LOG_PERPLEXITY)
+
+
+def split_metric_names(names):
+    """(computable here, left to the decoder), each in the given order."""
+    names = list(dict.fromkeys(names or []))
+    return ([n for n in names if n in COMPUTABLE],
+            [n for n in names if n not in COMPUTABLE])
+
+
+def metrics_from_sums(sums, names):
+    """The metric values of summed `token_statistics` (+ `loss_sum`)."""
+    tokens = max(sums.get("tokens", 0.0), 1.0)
+    values = {"loss": sums.get("loss_sum", 0.0) / tokens}
+    formulas = {
+        Metrics.ACC: lambda: sums["correct"] / tokens,
+        Metrics.ACC_TOP5: lambda: sums["correct_top5"] / tokens,
+        Metrics.ACC_PER_SEQ: lambda: sums["correct_sequences"] / max(sums["sequences"], 1.0),
+        Metrics.NEG_LOG_PERPLEXITY: lambda: -sums["neg_log_likelihood"] / tokens,
+    }
+    for name in names:
+        values[name] = formulas[name]()
+    return {k: float(v) for k, v in values.items()}
+
+
+class Evaluator:
+    """Evaluates a model on a problem's dev split.
+
+    Args:
+        model: a built `T2TModel`.
+        dataset_fn: callable returning the (finite) dev `tf.data.Dataset`.
+        metric_names: list of str. The problem's `eval_metrics()`.
+        log_fn: callable taking one str.
+
+    Example:
+
+    ```python
+    evaluator = Evaluator(model, lambda: problem.dataset("eval", data_dir, hparams),
+                          problem.eval_metrics())
+    evaluator.evaluate(eval_steps=20)  # {"loss": ..., "accuracy": ..., ...}
+    ```
+    """
+
+    def __init__(self, model, dataset_fn, metric_names, log_fn=print):
+        self.model = model
+        self.dataset_fn = dataset_fn
+        self.log_fn = log_fn
+        self.names, self.by_decoder = split_metric_names(metric_names)
+        if self.by_decoder:
+            log_fn(f"Eval metrics computed by t2t-decoder, not here: "
+                   f"{', '.join(self.by_decoder)}")
+        self._dataset = None
+        self._step = None
+        self.last_batches = 0
+
+    def tracing_count(self):
+        """How often the eval step was traced (0 before the first evaluation)."""
+        return self._step.experimental_get_tracing_count() if self._step else 0
+
+    def evaluate(self, eval_steps):
+        """Metrics over `eval_steps` batches (all of the dev split if <= 0).
+
+        The number of batches read is left in `last_batches`.
+        """
+        if self._dataset is None:
+            self._dataset = self.dataset_fn()
+            self._step = steps.make_eval_step(self.model, self._dataset.element_spec)
+        dataset = self._dataset.take(eval_steps) if eval_steps > 0 else self._dataset
+        sums = {}
+        batches = 0
+        for features in dataset:
+            for key, value in self._step(features).items():
+                sums[key] = sums.get(key, 0.0) + np.float64(value.numpy())
+            batches += 1
+        self.last_batches = batches
+        return metrics_from_sums(sums, self.names)

@@ -1,0 +1,124 @@
+"""The compiled train and eval steps of the custom training loop.
+
+Each step is written as a per-replica function (`replica_train_step`) wrapped
+in a `tf.function` with a shape-relaxed input signature, so length-bucketed
+batches of any shape share one trace. A `tf.distribute` strategy can later
+wrap the same per-replica function with `strategy.run` inside the
+`tf.function` (as MultiWorkerMirroredStrategy needs), without changing it.
+
+Statistics are returned as sums (correct tokens, non-pad tokens, ...) so that
+they can be summed over batches and replicas before dividing.
+"""
+
+import tensorflow as tf
+
+
+def relaxed_signature(element_spec):
+    """`element_spec` with every dimension unknown: one trace for all shapes."""
+    return tf.nest.map_structure(
+        lambda spec: tf.TensorSpec([None] * spec.shape.rank, spec.dtype), element_spec)
+
+
+def _targets_2d(features):
+    targets = tf.cast(features["targets"], tf.int32)
+    if targets.shape.rank == 1:
+        targets = targets[:, None]
+    return targets
+
+
+def token_statistics(features, logits):
+    """Sums over the non-pad target tokens of a batch (teacher-forced logits).
+
+    Returns a dict of float32 scalars: `tokens` (non-pad targets), `correct`
+    (argmax right), `correct_top5`, `sequences`, `correct_sequences` (every
+    non-pad token right) and `neg_log_likelihood` (summed cross entropy,
+    without label smoothing).
+    """
+    targets = _targets_2d(features)
+    logits = tf.cast(logits, tf.float32)
+    logits = tf.reshape(logits, tf.concat([tf.shape(targets), tf.shape(logits)[-1:]], 0))
+    weights = tf.cast(tf.not_equal(targets, 0), tf.float32)
+    predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
+    correct = tf.cast(tf.equal(predictions, targets), tf.float32) * weights
+    flat_logits = tf.reshape(logits, [-1, tf.shape(logits)[-1]])
+    top5 = tf.math.in_top_k(tf.reshape(targets, [-1]), flat_logits, 5)
+    top5 = tf.reshape(tf.cast(top5, tf.float32), tf.shape(targets)) * weights
+    xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits)
+    wrong_per_sequence = tf.reduce_sum(weights - correct, axis=1)
+    return {
+        "tokens": tf.reduce_sum(weights),
+        "correct": tf.reduce_sum(correct),
+        "correct_top5": tf.reduce_sum(top5),
+        "sequences": tf.cast(tf.shape(targets)[0], tf.float32),
+        "correct_sequences": tf.reduce_sum(tf.cast(tf.equal(wrong_per_sequence, 0.0),
+                                                   tf.float32)),
+        "neg_log_likelihood": tf.reduce_sum(xent * weights),
+    }
+
+
+def input_tokens(features):
+    """Non-pad input plus target tokens of a batch (for tokens/s)."""
+    total = tf.reduce_sum(tf.cast(tf.not_equal(_targets_2d(features), 0), tf.float32))
+    inputs = features.get("inputs")
+    if inputs is not None and inputs.dtype.is_integer:
+        total += tf.reduce_sum(tf.cast(tf.not_equal(inputs, 0), tf.float32))
+    return total
+
+
+def model_loss(model, features, logits):
+    """`model.loss(features, logits)` plus the auxiliary losses of the call."""
+    loss = tf.cast(model.loss(features, logits), tf.float32)
+    aux = [tf.cast(x, tf.float32) for x in model.losses]
+    if aux:
+        loss += tf.add_n(aux)
+    return loss
+
+
+def make_train_step(model, optimizer, step, element_spec):
+    """A compiled `train_step(features) -> dict` that updates `model`.
+
+    Args:
+        model: a built `T2TModel`.
+        optimizer: a built Keras optimizer.
+        step: int64 `tf.Variable`, the global step; incremented per update.
+        element_spec: the training dataset's `element_spec`.
+
+    Returns:
+        A `tf.function` returning `loss`, `accuracy`, `tokens` (float32).
+    """
+
+    def replica_train_step(features):
+        with tf.GradientTape() as tape:
+            logits = model(features, training=True)
+            loss = model_loss(model, features, logits)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply(grads, model.trainable_variables)
+        stats = token_statistics(features, logits)
+        return {"loss": loss,
+                "accuracy": stats["correct"] / tf.maximum(stats["tokens"], 1.0),
+                "tokens": input_tokens(features)}
+
+    def train_step(features):
+        # With a strategy: `strategy.run(replica_train_step, ...)` + a reduce.
+        out = replica_train_step(features)
+        step.assign_add(1)
+        return out
+
+    return tf.function(train_step, input_signature=[relaxed_signature(element_spec)])
+
+
+def make_eval_step(model, element_spec):
+    """A compiled `eval_step(features) -> dict` of summed statistics.
+
+    The dict holds `token_statistics` plus `loss_sum` (the model loss times
+    the batch's non-pad target tokens).
+    """
+
+    def replica_eval_step(features):
+        logits = model(features, training=False)
+        stats = token_statistics(features, logits)
+        stats["loss_sum"] = model_loss(model, features, logits) * stats["tokens"]
+        return stats
+
+    return tf.function(replica_eval_step,
+                       input_signature=[relaxed_signature(element_spec)])

@@ -1,0 +1,342 @@
+"""`train`: the custom training loop behind `t2t-trainer`.
+
+```python
+from t2t_multimodel.training import trainer
+
+metrics = trainer.train("algorithmic_reverse_binary40", "transformer", "transformer_tiny",
+                        data_dir, output_dir, hparams_overrides="hidden_size=64",
+                        train_steps=1000, generate_data=True)
+metrics["eval_accuracy"], metrics["global_step"], metrics["steps_per_sec"]
+```
+
+A run lives in `output_dir`: `hparams.json` (the `RunConfig` the decoder and
+exporter rebuild the model from), TF checkpoints `ckpt-<step>` (the last 3)
+and TensorBoard events under `train/` and `eval/`. Calling `train` again on
+the same `output_dir` with the same model, problem and hparams resumes from
+the latest checkpoint; anything else is refused before any step.
+
+Checkpoints are safe against a kill at any moment: TF writes a checkpoint's
+data files first and only then atomically replaces the `checkpoint` state
+file that names the latest one, so a half-written checkpoint is never picked.
+A resumed run reshuffles the training data with the seed
+`hparams.seed + start_step` instead of replaying the data position (close
+enough for these datasets, and cheap).
+"""
+
+import math
+import os
+
+import keras
+import tensorflow as tf
+
+from t2t_multimodel import registry, usr_dir
+from t2t_multimodel.errors import DataError, T2TError
+from t2t_multimodel.problem import Problem
+from t2t_multimodel.run_config import RunConfig
+from t2t_multimodel.training import evaluation, optimizers, schedules, steps, summaries
+
+STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"
+
+
+def resolve_hparams(hparams_set, hparams_overrides=""):
+    """`registry.hparams(hparams_set)()` with the overrides parsed onto it."""
+    hparams = registry.hparams(hparams_set)()
+    hparams.parse(hparams_overrides or "")
+    schedules.check_schedule_name(hparams.get("learning_rate_schedule", "constant"))
+    return hparams
+
+
+def _single_problem(problem):
+    if isinstance(problem, Problem):
+        return problem
+    names = [n.strip() for n in str(problem or "").split(",") if n.strip()]
+    if len(names) != 1:
+        raise T2TError(
+            "train() takes exactly one problem for now; mixtures come with the "
+            f"multimodel issue. Received: problem={problem}")
+    return registry.problem(names[0])
+
+
+def hparams_differences(old, new):
+    """Sorted names whose values differ between two `HParams` (or are in one only)."""
+    a, b = old.values(), new.values()
+    return sorted(k for k in set(a) | set(b) if a.get(k, KeyError) != b.get(k, KeyError))
+
+
+def check_previous_run(output_dir, model_name, problem_names, hparams):
+    """Raises `T2TError` if `output_dir` holds a different run; returns its config or None."""
+    if not RunConfig.exists(output_dir):
+        return None
+    previous = RunConfig.load(output_dir)
+    differ = hparams_differences(previous.hparams, hparams)
+    if previous.model != model_name or previous.problems != list(problem_names) or differ:
+        detail = f" (hparams differ in: {', '.join(differ)})" if differ else ""
+        raise T2TError(
+            f"output_dir holds a run of model {previous.model} on problem "
+            f"{','.join(previous.problems)}{detail}; use a new --output_dir. Received: "
+            f"output_dir={output_dir}, model={model_name}, problem={','.join(problem_names)}")
+    return previous
+
+
+def latest_step(output_dir):
+    """(global step, path) of the latest complete checkpoint, or (0, None)."""
+    path = tf.train.latest_checkpoint(output_dir)
+    if path is None:
+        return 0, None
+    return int(tf.train.load_variable(path, STEP_KEY)), path
+
+
+def _build_model(model_cls, hparams, problem_hparams):
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(hparams.get("dtype_policy", "float32"))
+    try:
+        return model_cls(hparams, problem_hparams)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _check_positive(**values):
+    for name, value in values.items():
+        if value <= 0:
+            raise T2TError(f"--{name} must be > 0. Received: {name}={value}")
+
+
+def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="",
+          train_steps=1000, eval_steps=20, save_checkpoints_steps=100,
+          local_eval_frequency=500, generate_data=False, tmp_dir=None, t2t_usr_dir=None,
+          log_fn=print, log_step_count_steps=100):
+    """Trains `model` on `problem` in `output_dir`, resuming from its last checkpoint.
+
+    Args:
+        problem: str. A registered problem name (a `Problem` instance also works).
+        model: str. A registered model name.
+        hparams_set: str. A registered hparams set name.
+        data_dir: str. The problem's data (and vocabulary) directory.
+        output_dir: str. The run's directory (`hparams.json`, checkpoints, events).
+        hparams_overrides: str. `"name=value,..."` applied to the hparams set.
+        train_steps: int. Train until the global step reaches this.
+        eval_steps: int. Dev batches per evaluation; <= 0: the whole dev split
+            (then only the periodic evaluations run, none extra at the end).
+        save_checkpoints_steps: int. Checkpoint every this many steps (and at
+            the end).
+        local_eval_frequency: int. Evaluate every this many steps (0: never,
+            apart from the final evaluation when `eval_steps > 0`).
+        generate_data: bool. Run `problem.generate_data` first.
+        tmp_dir: str or None. Scratch directory (default `data_dir/tmp`).
+        t2t_usr_dir: str or None. A user package to import first.
+        log_fn: callable taking one str; progress and messages.
+        log_step_count_steps: int. A progress line every this many steps.
+
+    Returns:
+        A dict: `global_step`, `start_step`, `train_loss` and `train_accuracy`
+        (mean of the last logged interval), `steps_per_sec` and
+        `tokens_per_sec` (this session, first step excluded),
+        `train_seconds`, `eval_<metric>` of the last evaluation, and the
+        histories `train_history` [(step, loss, accuracy)] and
+        `eval_history` [(step, metrics dict)], and `train_step_traces` /
+        `eval_step_traces` (how often the steps were traced: 1 unless
+        something retraces).
+
+    Raises:
+        T2TError: unknown names, bad hparams, missing data, an `output_dir`
+            of another run, or a loss that became NaN/Inf.
+    """
+    usr_dir.import_usr_dir(t2t_usr_dir)
+    _check_positive(save_checkpoints_steps=save_checkpoints_steps,
+                    log_step_count_steps=log_step_count_steps)
+    if train_steps < 0:
+        raise T2TError(f"--train_steps must be >= 0. Received: train_steps={train_steps}")
+    hparams = resolve_hparams(hparams_set, hparams_overrides)
+    # Seed before anything creates in-graph encoders: in eager mode seeding
+    # clears TF's kernel cache, which destroys resources owned by kernels
+    # (SentencePiece models), and a pipeline built earlier would then fail
+    # with "Resource ... SentencepieceOp ... does not exist".
+    keras.utils.set_random_seed(hparams.seed)
+    problem = _single_problem(problem)
+    model_cls = registry.model(model)
+    check_previous_run(output_dir, model, [problem.name], hparams)
+
+    start_step, checkpoint_path = latest_step(output_dir)
+    if start_step >= train_steps:
+        log_fn(f"{output_dir} is already at step {start_step} >= train_steps={train_steps}; "
+               "nothing to train.")
+        return {"global_step": start_step, "start_step": start_step,
+                "train_history": [], "eval_history": []}
+
+    if generate_data:
+        tmp_dir = tmp_dir or os.path.join(data_dir, "tmp")
+        os.makedirs(data_dir, exist_ok=True)
+        os.makedirs(tmp_dir, exist_ok=True)
+        log_fn(f"Generating data for {problem.name} into {data_dir}")
+        problem.generate_data(data_dir, tmp_dir)
+    problem.data_files(data_dir, "train")
+    evaluate_periodically = local_eval_frequency > 0
+    if evaluate_periodically or eval_steps > 0:
+        problem.data_files(data_dir, "eval")
+    problem_hparams = problem.get_hparams(hparams, data_dir)
+    RunConfig(model, [problem.name], hparams_set, hparams, data_dir,
+              {problem.name: problem_hparams.to_dict()}, t2t_usr_dir).save(output_dir)
+
+    dataset = problem.dataset("train", data_dir, hparams, seed=hparams.seed + start_step)
+    batches = iter(dataset)
+    features = _next_batch(batches, problem, data_dir)
+    net = _build_model(model_cls, hparams, problem_hparams)
+    net(features, training=False)
+    optimizer = optimizers.from_hparams(hparams)
+    optimizer.build(net.trainable_variables)
+    global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+    checkpoint = tf.train.Checkpoint(model=net, optimizer=optimizer, step=global_step)
+    manager = tf.train.CheckpointManager(checkpoint, output_dir, max_to_keep=3)
+    if checkpoint_path is not None:
+        try:
+            checkpoint.restore(checkpoint_path).assert_existing_objects_matched()
+        except AssertionError as e:
+            raise T2TError(
+                f"checkpoint {checkpoint_path} does not match the model built from "
+                f"hparams.json ({e}); use a new --output_dir. "
+                f"Received: output_dir={output_dir}") from e
+        log_fn(f"Resuming from step {start_step} ({checkpoint_path})")
+    log_fn(f"Training {model} on {problem.name} from step {start_step} to {train_steps} "
+           f"({net.count_params():,} parameters) in {output_dir}")
+
+    loop = _Loop(net, optimizer, global_step, manager, hparams, output_dir, train_steps,
+                 eval_steps, save_checkpoints_steps, local_eval_frequency,
+                 log_step_count_steps, log_fn)
+    loop.evaluator = evaluation.Evaluator(
+        net, lambda: problem.dataset("eval", data_dir, hparams), problem.eval_metrics(),
+        log_fn)
+    train_step = steps.make_train_step(net, optimizer, global_step, dataset.element_spec)
+    try:
+        result = loop.run(train_step, features, batches, start_step)
+    finally:
+        loop.summaries.close()
+    result["train_step_traces"] = train_step.experimental_get_tracing_count()
+    result["eval_step_traces"] = loop.evaluator.tracing_count()
+    return result
+
+
+def _next_batch(batches, problem, data_dir):
+    try:
+        return next(batches)
+    except StopIteration:
+        raise DataError(
+            f"the train split of {problem.name} yielded no batch (every example longer "
+            f"than max_length?). Received: data_dir={data_dir}") from None
+
+
+class _Loop:
+    """The state of one training session (see `train`)."""
+
+    def __init__(self, model, optimizer, global_step, manager, hparams, output_dir,
+                 train_steps, eval_steps, save_checkpoints_steps, local_eval_frequency,
+                 log_step_count_steps, log_fn):
+        self.model = model
+        self.optimizer = optimizer
+        self.global_step = global_step
+        self.manager = manager
+        self.hparams = hparams
+        self.train_steps = train_steps
+        self.eval_steps = eval_steps
+        self.save_every = save_checkpoints_steps
+        self.eval_every = local_eval_frequency
+        self.log_every = log_step_count_steps
+        self.log_fn = log_fn
+        self.summaries = summaries.Summaries(output_dir)
+        self.meter = summaries.Throughput()
+        self.evaluator = None
+        self.saved_step = None
+        self.train_history = []
+        self.eval_history = []
+
+    def run(self, train_step, features, batches, start_step):
+        step = start_step
+        self.saved_step = start_step if start_step > 0 else None
+        interval = [0.0, 0.0, 0]  # loss sum, accuracy sum, steps
+        last_eval_step = None
+        self.meter.start()
+        while step < self.train_steps:
+            out = train_step(features)
+            loss = float(out["loss"])
+            step += 1
+            if not math.isfinite(loss):
+                self._non_finite("loss", step)
+            self.meter.add(float(out["tokens"]))
+            interval[0] += loss
+            interval[1] += float(out["accuracy"])
+            interval[2] += 1
+            if step % self.log_every == 0 or step == self.train_steps:
+                self._log_train(step, interval)
+                interval = [0.0, 0.0, 0]
+            if step % self.save_every == 0 or step == self.train_steps:
+                self._save(step)
+            if self.eval_every > 0 and step % self.eval_every == 0:
+                self._evaluate(step)
+                last_eval_step = step
+            if step < self.train_steps:
+                features = next(batches)
+        if self.eval_steps > 0 and last_eval_step != step:
+            self._evaluate(step)
+        return self._result(start_step, step)
+
+    def _non_finite(self, what, step):
+        kept = f"step {self.saved_step}" if self.saved_step is not None else "none yet"
+        raise T2TError(
+            f"{what} became NaN/Inf at step {step}; the last good checkpoint "
+            f"({kept}) is kept; lower learning_rate, set clip_grad_norm or use "
+            f"dtype_policy=float32. Received: learning_rate={self.hparams.learning_rate}")
+
+    def _learning_rate(self):
+        return float(keras.ops.convert_to_numpy(self.optimizer.learning_rate))
+
+    def _log_train(self, step, interval):
+        loss = interval[0] / max(interval[2], 1)
+        accuracy = interval[1] / max(interval[2], 1)
+        steps_per_sec, tokens_per_sec = self.meter.interval()
+        lr = self._learning_rate()
+        self.train_history.append((step, loss, accuracy))
+        self.log_fn(summaries.progress_line(step, self.train_steps, loss, accuracy, lr,
+                                            steps_per_sec, tokens_per_sec))
+        values = {"loss": loss, "accuracy": accuracy, "learning_rate": lr}
+        if steps_per_sec > 0:
+            values.update(steps_per_sec=steps_per_sec, tokens_per_sec=tokens_per_sec)
+        self.summaries.scalars("train", values, step)
+
+    def _save(self, step):
+        self.meter.pause()
+        # The loss of step N checks the weights before update N; the weights
+        # saved at step N are checked here, so no checkpoint holds NaN/Inf.
+        if not all(bool(tf.reduce_all(tf.math.is_finite(v)))
+                   for v in self.model.trainable_variables):
+            self._non_finite("the weights", step)
+        path = self.manager.save(checkpoint_number=step)
+        self.summaries.flush()
+        self.saved_step = step
+        self.log_fn(f"Saved checkpoint {path}")
+        self.meter.start()
+
+    def _evaluate(self, step):
+        self.meter.pause()
+        values = self.evaluator.evaluate(self.eval_steps)
+        self.eval_history.append((step, values))
+        self.summaries.scalars("eval", values, step)
+        self.summaries.flush()
+        self.log_fn(f"eval at step {step} ({self.evaluator.last_batches} batches): "
+                    f"{summaries.metrics_line(values)}")
+        self.meter.start()
+
+    def _result(self, start_step, step):
+        self.meter.pause()
+        steps_per_sec, tokens_per_sec = self.meter.total()
+        result = {"global_step": step, "start_step": start_step,
+                  "steps_per_sec": steps_per_sec, "tokens_per_sec": tokens_per_sec,
+                  "train_seconds": self.meter.seconds,
+                  "train_history": self.train_history, "eval_history": self.eval_history}
+        if self.train_history:
+            result["train_loss"] = self.train_history[-1][1]
+            result["train_accuracy"] = self.train_history[-1][2]
+        if self.eval_history:
+            for name, value in self.eval_history[-1][1].items():
+                result[f"eval_{name}"] = value
+        self.log_fn(f"Finished at step {step}: {steps_per_sec:.2f} steps/s, "
+                    f"{tokens_per_sec:,.0f} tokens/s")
+        return result
