@@ -8,6 +8,7 @@ from t2t_multimodel import registry, usr_dir
 from t2t_multimodel.errors import DataError, T2TError
 from t2t_multimodel.problem_hparams import ProblemHParams
 from t2t_multimodel.run_config import RunConfig
+from t2t_multimodel.training import checkpoints
 
 
 class LoadedRun:
@@ -46,7 +47,7 @@ def load_run(output_dir, problem_name=None, checkpoint_path=None):
         raise DataError(f"no checkpoint in {output_dir}: train first (t2t-trainer "
                         f"--output_dir={output_dir}). Received: output_dir={output_dir}")
     step = tf.Variable(0, dtype=tf.int64)
-    tf.train.Checkpoint(model=model, step=step).restore(checkpoint_path).expect_partial()
+    checkpoints.restore_model(model, checkpoint_path, step=step)
     return LoadedRun(config, problem, model, int(step.numpy()))
 
 

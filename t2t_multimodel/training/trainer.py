@@ -33,7 +33,14 @@ from t2t_multimodel import registry, usr_dir
 from t2t_multimodel.errors import DataError, T2TError
 from t2t_multimodel.problem import Problem
 from t2t_multimodel.run_config import RunConfig
-from t2t_multimodel.training import evaluation, optimizers, schedules, steps, summaries
+from t2t_multimodel.training import (
+    checkpoints,
+    evaluation,
+    optimizers,
+    schedules,
+    steps,
+    summaries,
+)
 
 STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"
 
@@ -185,7 +192,7 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
     optimizer = optimizers.from_hparams(hparams)
     optimizer.build(net.trainable_variables)
     global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-    checkpoint = tf.train.Checkpoint(model=net, optimizer=optimizer, step=global_step)
+    checkpoint = checkpoints.make_checkpoint(net, optimizer, global_step)
     manager = tf.train.CheckpointManager(checkpoint, output_dir, max_to_keep=3)
     if checkpoint_path is not None:
         try:
