@@ -38,9 +38,14 @@ def basic_params1():
         optimizer_adam_beta2=0.997,
         optimizer_adam_epsilon=1e-9,
         clip_grad_norm=0.0,  # 0: no clipping
-        learning_rate=0.2,
-        learning_rate_schedule="rsqrt_decay",  # or "constant"
-        learning_rate_warmup_steps=4000,
+        # rsqrt_decay peaks at `learning_rate` after the warmup. 1e-3 at
+        # warmup 8000 and hidden 512 is T2T v2's transformer_base schedule
+        # ("constant*linear_warmup*rsqrt_decay*rsqrt_hidden_size", constant
+        # 2.0): 2.0 / sqrt(8000 * 512) = 9.9e-4. "noam" reproduces T2T's
+        # legacy schedule, where learning_rate is T2T's own constant.
+        learning_rate=1e-3,
+        learning_rate_schedule="rsqrt_decay",  # or "noam", "constant"
+        learning_rate_warmup_steps=8000,
         weight_decay=0.0,
         # Numerics and seed.
         dtype_policy="float32",  # or "mixed_bfloat16"

@@ -187,6 +187,32 @@ class AlgorithmicReverseDecimal40(AlgorithmicReverseBinary40):
 
 
 @registry.register_problem
+class AlgorithmicReverseBinary40Test(AlgorithmicReverseBinary40):
+    """T2T's small reverse problem: length 1-10, one train and one dev shard.
+
+    T2T used 1,000 / 100 examples; we generate 10,000 train examples so that a
+    model sees most of the 2,046 distinct strings, and dev holds 100 of
+    length 10 that are not in train (there are 1,024 such strings).
+    """
+
+    @property
+    def train_length(self):
+        return 10
+
+    @property
+    def train_size(self):
+        return 10000
+
+    @property
+    def dev_size(self):
+        return 100
+
+    @property
+    def num_shards(self):
+        return 1
+
+
+@registry.register_problem
 class AlgorithmicShiftDecimal40(AlgorithmicProblem):
     """Add 10 to every symbol of a string over 0..9: "3 7" -> "13 17"."""
 

@@ -137,7 +137,8 @@ def test_generating_problem_end_to_end(usr):
     assert "digits_to_words-dev-00000-of-00001" in names
     run_binary("trainer", f"--t2t_usr_dir={pkg}", "--problem=digits_to_words",
                "--model=transformer", "--hparams_set=my_very_own_hparams",
-               "--hparams=batch_size=1024,learning_rate=0.003,max_length=64", f"--data_dir={data}",
+               "--hparams=batch_size=1024,learning_rate=0.003,learning_rate_warmup_steps=50,"
+               "max_length=64,dropout=0.0", f"--data_dir={data}",
                f"--output_dir={out}", "--train_steps=300", "--eval_steps=5",
                "--save_checkpoints_steps=300", "--local_eval_frequency=300")
     config = json.loads((root / "train_digits" / "hparams.json").read_text())

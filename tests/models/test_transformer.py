@@ -205,11 +205,12 @@ def test_hparams_sets():
         512, 2048, 8, 6)
     assert (base.learning_rate, base.learning_rate_schedule, base.learning_rate_warmup_steps,
             base.optimizer_adam_beta2, base.label_smoothing, base.dropout) == (
-        0.2, "rsqrt_decay", 8000, 0.997, 0.1, 0.1)
+        1e-3, "rsqrt_decay", 8000, 0.997, 0.1, 0.1)
     assert (tiny.hidden_size, tiny.filter_size, tiny.num_heads, tiny.num_hidden_layers) == (
         128, 512, 4, 2)
     differences = {k for k, v in tiny.values().items() if base.get(k) != v}
-    assert differences == {"hidden_size", "filter_size", "num_heads", "num_hidden_layers"}
+    assert differences == {"hidden_size", "filter_size", "num_heads", "num_hidden_layers",
+                           "learning_rate", "learning_rate_warmup_steps"}
 
 
 def _reverse_batch(rng, size, length=8):
