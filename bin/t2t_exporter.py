@@ -10,7 +10,7 @@ The SavedModel's `serving_default` takes `inputs` (tf.string [B]) and returns
 
 import os
 
-from absl import flags
+from absl import flags, logging
 
 from t2t_multimodel.bin import common_flags
 
@@ -26,6 +26,8 @@ def main(argv):
     from t2t_multimodel.export import exporter
 
     common_flags.require("output_dir")
+    if not FLAGS["verbosity"].present:  # TF's INFO lines (signature renames) are noise here
+        logging.set_verbosity(logging.WARNING)
     output_dir = os.path.expanduser(FLAGS.output_dir)
     dhp = decoder.decode_hparams(FLAGS.decode_hparams)
     run = loading.load_run(output_dir, FLAGS.problem, FLAGS.checkpoint_path)
