@@ -41,15 +41,25 @@ def make_checkpoint(model, optimizer=None, step=None):
     return tf.train.Checkpoint(**objects)
 
 
-def restore_model(model, checkpoint_path, step=None):
-    """Restores every variable of `model` from `checkpoint_path`, or raises."""
-    checkpoint = make_checkpoint(model, step=step)
+def restore(checkpoint, checkpoint_path):
+    """Restores `checkpoint` from `checkpoint_path`; a mismatch is a `T2TError`.
+
+    Every object of `checkpoint` must find its values in the file (a model
+    of another architecture does not); values in the file that `checkpoint`
+    does not hold (an optimizer's slots, when only the model is restored)
+    are allowed.
+    """
     status = checkpoint.restore(checkpoint_path)
     try:
         status.assert_existing_objects_matched()
     except AssertionError as e:
         raise T2TError(f"checkpoint {checkpoint_path} does not hold this model's variables "
-                       f"({str(e).splitlines()[0]}). Received: checkpoint_path="
-                       f"{checkpoint_path}") from e
-    status.expect_partial()  # the optimizer's slots are not needed here
+                       f"({str(e).splitlines()[0]}); was it written by another model or "
+                       f"hparams? Received: checkpoint_path={checkpoint_path}") from e
+    status.expect_partial()
     return checkpoint
+
+
+def restore_model(model, checkpoint_path, step=None):
+    """Restores every weight of `model` (and `step`) from `checkpoint_path`."""
+    return restore(make_checkpoint(model, step=step), checkpoint_path)

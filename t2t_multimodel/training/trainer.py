@@ -195,13 +195,7 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
     checkpoint = checkpoints.make_checkpoint(net, optimizer, global_step)
     manager = tf.train.CheckpointManager(checkpoint, output_dir, max_to_keep=3)
     if checkpoint_path is not None:
-        try:
-            checkpoint.restore(checkpoint_path).assert_existing_objects_matched()
-        except AssertionError as e:
-            raise T2TError(
-                f"checkpoint {checkpoint_path} does not match the model built from "
-                f"hparams.json ({e}); use a new --output_dir. "
-                f"Received: output_dir={output_dir}") from e
+        checkpoints.restore(checkpoint, checkpoint_path)
         log_fn(f"Resuming from step {start_step} ({checkpoint_path})")
     log_fn(f"Training {model} on {problem.name} from step {start_step} to {train_steps} "
            f"({net.count_params():,} parameters) in {output_dir}")
