@@ -108,6 +108,7 @@ class Problem:
     def __init__(self, was_reversed=False, was_copy=False):
         self._was_reversed = was_reversed
         self._was_copy = was_copy
+        self._encoders_by_dir = {}
         self._encoders = None
         self._encoders_dir = None
         self._hparams = None
@@ -186,10 +187,9 @@ class Problem:
         """
         key = os.path.abspath(os.path.expanduser(data_dir)) if data_dir else None
         if self._encoders is None or (key and key != self._encoders_dir):
-            self._all_encoders = getattr(self, "_all_encoders", {})
-            if key not in self._all_encoders:
-                self._all_encoders[key] = self.feature_encoders(data_dir)
-            self._encoders = self._all_encoders[key]
+            if key not in self._encoders_by_dir:
+                self._encoders_by_dir[key] = self.feature_encoders(data_dir)
+            self._encoders = self._encoders_by_dir[key]
             self._encoders_dir = key
         return self._encoders
 
