@@ -153,6 +153,12 @@ class Problem:
     def batch_size_means_tokens(self):
         return True
 
+    @property
+    def tokens_per_example(self):
+        """With `batch_size_means_tokens` False: the tokens of `batch_size` one
+        example takes (1: `batch_size` counts examples)."""
+        return 1
+
     # ---- Framework ------------------------------------------------------
     @property
     def name(self):
@@ -242,7 +248,12 @@ class Problem:
             data_dir: str. Where `generate_data` wrote its shards.
             hparams: `HParams` with the batching knobs (`batch_size` in
                 tokens, `max_length`, `eval_max_length`, `min_length_bucket`,
-                `length_bucket_step`, `shuffle_buffer_size`, `seed`).
+                `length_bucket_step`, `shuffle_buffer_size`, `seed`). When
+                `batch_size_means_tokens` is False (images) there is no length
+                filter or bucketing: a batch holds `max(1, batch_size //
+                tokens_per_example)` examples (the last one dropped if partial
+                in training), so one `batch_size` in tokens serves text and
+                images in a mixture.
             shuffle_files: bool or None. Defaults to True in training.
             repeat: bool or None. Defaults to True in training.
             seed: int or None. Shuffle seed (the trainer passes one that
@@ -252,7 +263,8 @@ class Problem:
 
         Returns:
             A `tf.data.Dataset` of dicts with `inputs`, `targets` (int32, EOS
-            appended, 0-padded) and `target_space_id` (int32 per example).
+            appended, 0-padded; image problems: uint8 `inputs` and `[1]`
+            class `targets`) and `target_space_id` (int32 per example).
         """
         if mode not in _MODES:
             raise DataError(f"mode must be one of {sorted(set(_MODES))}. Received: mode={mode!r}")
@@ -285,12 +297,16 @@ class Problem:
 
         ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
         max_length = hparams.max_length if training else hparams.get("eval_max_length", 0)
-        ds = batching.filter_by_length(ds, max_length)
+        if self.batch_size_means_tokens:
+            ds = batching.filter_by_length(ds, max_length)
         if training:
             ds = ds.shuffle(hparams.get("shuffle_buffer_size", 1024), seed=seed)
         if repeat:
             ds = ds.repeat()
-        if batch:
+        if batch and not self.batch_size_means_tokens:
+            ds = ds.batch(max(1, hparams.batch_size // self.tokens_per_example),
+                          drop_remainder=training)
+        elif batch:
             ds = batching.batch_by_tokens(
                 ds, hparams.batch_size, max_length or hparams.max_length,
                 hparams.get("min_length_bucket", 8), hparams.get("length_bucket_step", 1.1))

@@ -15,4 +15,4 @@ and is registered with `@registry.register_modality("name")`; problems name
 it in `problem_hparams.modality`.
 """
 
-from t2t_multimodel.modalities import symbol  # noqa: F401
+from t2t_multimodel.modalities import audio, class_label, image, symbol  # noqa: F401

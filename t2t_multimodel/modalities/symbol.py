@@ -59,6 +59,9 @@ class SymbolModality(keras.layers.Layer):
         - [Szegedy et al., 2015](https://arxiv.org/abs/1512.00567) (label smoothing).
     """
 
+    # The targets are token sequences, decoded autoregressively.
+    targets_are_sequences = True
+
     def __init__(self, vocabulary_size, hidden_size,
                  shared_embedding_and_softmax_weights=True, **kwargs):
         super().__init__(**kwargs)
@@ -104,12 +107,17 @@ class SymbolModality(keras.layers.Layer):
         x = x * ops.cast(math.sqrt(self.hidden_size), self.compute_dtype)
         return x * ops.cast(ops.expand_dims(ids != 0, -1), self.compute_dtype)
 
+    def bottom_mask(self, ids):
+        """float32 `[B, T]`: 1 at real tokens, 0 at padding (id 0)."""
+        return ops.cast(ops.not_equal(ops.cast(ids, "int32"), 0), "float32")
+
     def targets_bottom(self, ids):
         """Embeds target ids for the decoder; the same table as `bottom`."""
         return self.bottom(ids)
 
-    def top(self, body_output):
-        """Maps `[B, T, H]` → float32 logits `[B, T, V]`."""
+    def top(self, body_output, mask=None):
+        """Maps `[B, T, H]` → float32 logits `[B, T, V]` (`mask` is unused)."""
+        del mask
         self._ensure_built()
         table = (self.embeddings if self.shared_embedding_and_softmax_weights
                  else self.softmax_weights)

@@ -1,3 +1,3 @@
 """Registered models; importing this package registers them."""
 
-from t2t_multimodel.models import transformer  # noqa: F401
+from t2t_multimodel.models import multimodel, transformer  # noqa: F401

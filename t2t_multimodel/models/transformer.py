@@ -84,6 +84,13 @@ class Transformer(T2TModel):
     def __init__(self, hparams, problem_hparams, **kwargs):
         super().__init__(hparams, problem_hparams, **kwargs)
         hp, php = self.hparams, self.problem_hparams
+        for name, other in self.problem_hparams_by_name.items():
+            if (other.modality, other.vocab_size) != (php.modality, php.vocab_size):
+                raise ValueError(
+                    "The transformer has one input and one target modality, so every problem "
+                    "of a mixture must share them (the multimodel does not need to). "
+                    f"Received: problem={name}, modality={other.modality}, "
+                    f"vocab_size={other.vocab_size}")
         if "inputs" not in php.modality:
             raise ValueError(
                 "The transformer is an encoder-decoder and needs an 'inputs' feature; "
@@ -166,7 +173,7 @@ class Transformer(T2TModel):
         space = ops.reshape(ops.cast(space, "int32"), (-1,))
         return ops.expand_dims(self.target_space_embedding(space), 1)  # [B or 1, 1, H]
 
-    def encode(self, features, training=False):
+    def encode(self, features, training=False, problem=None):
         inputs = features["inputs"]
         x = self.input_modality.bottom(inputs)
         if len(inputs.shape) == 2 and "int" in str(inputs.dtype):
@@ -180,8 +187,8 @@ class Transformer(T2TModel):
             x = layer(x, padding_mask=padding_mask, training=training)
         return {"encoder_output": self.encoder_norm(x), "encoder_padding_mask": padding_mask}
 
-    def call(self, features, training=False):
-        encoded = self.encode(features, training=training)
+    def call(self, features, training=False, problem=None):
+        encoded = self.encode(features, training=training, problem=problem)
         targets = ops.cast(features["targets"], "int32")
         decoder_input = ops.pad(targets, [[0, 0], [1, 0]])[:, :-1]  # shift right, start = 0
         x = self.target_modality.targets_bottom(decoder_input)
@@ -192,19 +199,19 @@ class Transformer(T2TModel):
                       encoder_padding_mask=encoded["encoder_padding_mask"], training=training)
         return self.target_modality.top(self.decoder_norm(x))
 
-    def model_loss(self, features, logits):
+    def model_loss(self, features, logits, problem=None):
         loss = self.target_modality.loss(
             logits, features["targets"], label_smoothing=self.hparams.label_smoothing)
-        return loss * self.problem_hparams.loss_multiplier
+        return loss * self.problem_hparams_for(problem).loss_multiplier
 
-    def initial_cache(self, encoded, max_length):
+    def initial_cache(self, encoded, max_length, problem=None):
         batch = ops.shape(encoded["encoder_output"])[0]
         num_heads = self.hparams.num_heads
         shape = (batch, 2, max_length, num_heads, self.hparams.hidden_size // num_heads)
         return {f"layer_{i}": ops.zeros(shape, dtype=self.compute_dtype)
                 for i in range(len(self.decoder_layers))}
 
-    def step(self, ids, index, cache, encoded):
+    def step(self, ids, index, cache, encoded, problem=None):
         ids = ops.reshape(ops.cast(ids, "int32"), (-1, 1))
         x = self.target_modality.targets_bottom(ids)
         x = self.timing_signal(x, start_index=index)

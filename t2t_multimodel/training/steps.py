@@ -26,8 +26,11 @@ def _targets_2d(features):
     return targets
 
 
-def token_statistics(features, logits):
-    """Sums over the non-pad target tokens of a batch (teacher-forced logits).
+def token_statistics(features, logits, weights=None):
+    """Sums over the weighted target tokens of a batch (teacher-forced logits).
+
+    `weights` [B, T] defaults to the non-pad targets (id 0 is padding); a
+    class-label target weighs every example (`model.target_weights`).
 
     Returns a dict of float32 scalars: `tokens` (non-pad targets), `correct`
     (argmax right), `correct_top5`, `sequences`, `correct_sequences` (every
@@ -37,7 +40,9 @@ def token_statistics(features, logits):
     targets = _targets_2d(features)
     logits = tf.cast(logits, tf.float32)
     logits = tf.reshape(logits, tf.concat([tf.shape(targets), tf.shape(logits)[-1:]], 0))
-    weights = tf.cast(tf.not_equal(targets, 0), tf.float32)
+    if weights is None:
+        weights = tf.not_equal(targets, 0)
+    weights = tf.cast(tf.reshape(weights, tf.shape(targets)), tf.float32)
     predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
     correct = tf.cast(tf.equal(predictions, targets), tf.float32) * weights
     flat_logits = tf.reshape(logits, [-1, tf.shape(logits)[-1]])
@@ -63,6 +68,10 @@ def input_tokens(features):
     if inputs is not None and inputs.dtype.is_integer:
         total += tf.reduce_sum(tf.cast(tf.not_equal(inputs, 0), tf.float32))
     return total
+
+
+def _weights(model, features):
+    return model.target_weights(_targets_2d(features))
 
 
 def model_loss(model, features, logits):
@@ -93,7 +102,7 @@ def make_train_step(model, optimizer, step, element_spec):
             loss = model_loss(model, features, logits)
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply(grads, model.trainable_variables)
-        stats = token_statistics(features, logits)
+        stats = token_statistics(features, logits, _weights(model, features))
         return {"loss": loss,
                 "accuracy": stats["correct"] / tf.maximum(stats["tokens"], 1.0),
                 "tokens": input_tokens(features)}
@@ -116,7 +125,7 @@ def make_eval_step(model, element_spec):
 
     def replica_eval_step(features):
         logits = model(features, training=False)
-        stats = token_statistics(features, logits)
+        stats = token_statistics(features, logits, _weights(model, features))
         stats["loss_sum"] = model_loss(model, features, logits) * stats["tokens"]
         return stats
 

@@ -8,6 +8,7 @@ in T2T, so `tensorboard --logdir=output_dir` shows both runs side by side.
 import os
 import time
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -128,3 +129,26 @@ def progress_line(step, train_steps, loss, accuracy, learning_rate, steps_per_se
 def metrics_line(values):
     """`loss 1.2345  accuracy 0.9000 ...` for a dict of metrics."""
     return "  ".join(f"{k} {v:.4f}" for k, v in values.items())
+
+
+def moe_statistics(model):
+    """TensorBoard scalars of every `MixtureOfExperts` layer in `model`.
+
+    Per layer: `moe/<layer>/dropped_fraction`, `importance_cv_squared`,
+    `load_cv_squared` and `load_<i>` (the share of routed assignments of
+    expert i) of the layer's latest call.
+    """
+    from t2t_multimodel.layers.mixture_of_experts import MixtureOfExperts
+
+    values = {}
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if not isinstance(layer, MixtureOfExperts) or not layer.built:
+            continue
+        for key, value in layer.statistics().items():
+            array = np.asarray(value, dtype=np.float64).reshape(-1)
+            if array.size == 1:
+                values[f"moe/{layer.name}/{key}"] = float(array[0])
+            else:
+                for i, item in enumerate(array):
+                    values[f"moe/{layer.name}/{key}_{i}"] = float(item)
+    return values

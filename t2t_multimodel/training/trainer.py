@@ -29,6 +29,7 @@ import os
 import keras
 import tensorflow as tf
 
+from t2t_multimodel import mixture as mixture_lib
 from t2t_multimodel import registry, usr_dir
 from t2t_multimodel.errors import DataError, T2TError
 from t2t_multimodel.problem import Problem
@@ -53,15 +54,12 @@ def resolve_hparams(hparams_set, hparams_overrides=""):
     return hparams
 
 
-def _single_problem(problem):
+def resolve_problems(problem):
+    """(`Mixture`, [Problem]) of `--problem`: a name, "a,b,c" or a mixture name."""
     if isinstance(problem, Problem):
-        return problem
-    names = [n.strip() for n in str(problem or "").split(",") if n.strip()]
-    if len(names) != 1:
-        raise T2TError(
-            "train() takes exactly one problem for now; mixtures come with the "
-            f"multimodel issue. Received: problem={problem}")
-    return registry.problem(names[0])
+        return mixture_lib.Mixture([problem.name]), [problem]
+    mix = mixture_lib.resolve(problem)
+    return mix, [registry.problem(name) for name in mix.problems]
 
 
 def hparams_differences(old, new):
@@ -159,9 +157,10 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
     # (SentencePiece models), and a pipeline built earlier would then fail
     # with "Resource ... SentencepieceOp ... does not exist".
     keras.utils.set_random_seed(hparams.seed)
-    problem = _single_problem(problem)
+    mix, problems = resolve_problems(problem)
+    names = [p.name for p in problems]
     model_cls = registry.model(model)
-    check_previous_run(output_dir, model, [problem.name], hparams)
+    check_previous_run(output_dir, model, names, hparams)
 
     start_step, checkpoint_path = latest_step(output_dir)
     if start_step >= train_steps:
@@ -174,21 +173,34 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
         tmp_dir = tmp_dir or os.path.join(data_dir, "tmp")
         os.makedirs(data_dir, exist_ok=True)
         os.makedirs(tmp_dir, exist_ok=True)
-        log_fn(f"Generating data for {problem.name} into {data_dir}")
-        problem.generate_data(data_dir, tmp_dir)
-    problem.data_files(data_dir, "train")
-    evaluate_periodically = local_eval_frequency > 0
-    if evaluate_periodically or eval_steps > 0:
-        problem.data_files(data_dir, "eval")
-    problem_hparams = problem.get_hparams(hparams, data_dir)
-    RunConfig(model, [problem.name], hparams_set, hparams, data_dir,
-              {problem.name: problem_hparams.to_dict()}, t2t_usr_dir).save(output_dir)
+        for p in problems:
+            log_fn(f"Generating data for {p.name} into {data_dir}")
+            p.generate_data(data_dir, tmp_dir)
+    for p in problems:
+        p.data_files(data_dir, "train")
+        if local_eval_frequency > 0 or eval_steps > 0:
+            p.data_files(data_dir, "eval")
+    problem_hparams = {p.name: p.get_hparams(hparams, data_dir) for p in problems}
+    RunConfig(model, names, hparams_set, hparams, data_dir,
+              {n: php.to_dict() for n, php in problem_hparams.items()},
+              t2t_usr_dir).save(output_dir)
+    rates = mix.rates({p.name: mixture_lib.count_examples(p, data_dir) for p in problems}
+                      if mix.needs_sizes else None)
+    if len(problems) > 1:
+        log_fn("Mixture (" + mix.schedule + "): " + ", ".join(
+            f"{n} {r:.1%}" for n, r in zip(names, rates, strict=True)))
 
-    dataset = problem.dataset("train", data_dir, hparams, seed=hparams.seed + start_step)
-    batches = iter(dataset)
-    features = _next_batch(batches, problem, data_dir)
-    net = _build_model(model_cls, hparams, problem_hparams)
-    net(features, training=False)
+    datasets = {p.name: p.dataset("train", data_dir, hparams, seed=hparams.seed + start_step)
+                for p in problems}
+    batches = {n: iter(ds) for n, ds in datasets.items()}
+    features = {p.name: _next_batch(batches[p.name], p, data_dir) for p in problems}
+    # One problem: the model gets its ProblemHParams (and serves any name);
+    # a mixture: all of them by name, and each call names its problem.
+    net = _build_model(model_cls, hparams, (problem_hparams[names[0]] if len(names) == 1
+                                            else problem_hparams))
+    views = {n: net.for_problem(n if len(names) > 1 else None) for n in names}
+    for n in names:
+        views[n](features[n], training=False)
     optimizer = optimizers.from_hparams(hparams)
     optimizer.build(net.trainable_variables)
     global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
@@ -197,22 +209,28 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
     if checkpoint_path is not None:
         checkpoints.restore(checkpoint, checkpoint_path)
         log_fn(f"Resuming from step {start_step} ({checkpoint_path})")
-    log_fn(f"Training {model} on {problem.name} from step {start_step} to {train_steps} "
+    log_fn(f"Training {model} on {','.join(names)} from step {start_step} to {train_steps} "
            f"({net.count_params():,} parameters) in {output_dir}")
 
     loop = _Loop(net, optimizer, global_step, manager, hparams, output_dir, train_steps,
                  eval_steps, save_checkpoints_steps, local_eval_frequency,
                  log_step_count_steps, log_fn)
-    loop.evaluator = evaluation.Evaluator(
-        net, lambda: problem.dataset("eval", data_dir, hparams), problem.eval_metrics(),
-        log_fn)
-    train_step = steps.make_train_step(net, optimizer, global_step, dataset.element_spec)
+    loop.evaluators = {
+        p.name: evaluation.Evaluator(
+            views[p.name], lambda p=p: p.dataset("eval", data_dir, hparams),
+            p.eval_metrics(), log_fn)
+        for p in problems}
+    train_steps_by_problem = {
+        n: steps.make_train_step(views[n], optimizer, global_step, datasets[n].element_spec)
+        for n in names}
+    choices = iter(mix.choices(rates, seed=hparams.seed + start_step))
     try:
-        result = loop.run(train_step, features, batches, start_step)
+        result = loop.run(train_steps_by_problem, features, batches, choices, start_step)
     finally:
         loop.summaries.close()
-    result["train_step_traces"] = train_step.experimental_get_tracing_count()
-    result["eval_step_traces"] = loop.evaluator.tracing_count()
+    result["train_step_traces"] = max(
+        s.experimental_get_tracing_count() for s in train_steps_by_problem.values())
+    result["eval_step_traces"] = max(e.tracing_count() for e in loop.evaluators.values())
     return result
 
 
@@ -244,37 +262,45 @@ class _Loop:
         self.log_fn = log_fn
         self.summaries = summaries.Summaries(output_dir)
         self.meter = summaries.Throughput()
-        self.evaluator = None
+        self.evaluators = {}
         self.saved_step = None
         self.train_history = []
         self.eval_history = []
 
-    def run(self, train_step, features, batches, start_step):
+    def run(self, train_steps, features, batches, choices, start_step):
+        """Trains from `start_step`; each step draws its problem from `choices`.
+
+        `train_steps`, `features` and `batches` are dicts by problem name.
+        """
+        names = list(train_steps)
+        features = dict(features)
         step = start_step
         self.saved_step = start_step if start_step > 0 else None
-        interval = [0.0, 0.0, 0]  # loss sum, accuracy sum, steps
+        interval = {}  # problem -> [loss sum, accuracy sum, steps]
         last_eval_step = None
         self.meter.start()
         while step < self.train_steps:
-            out = train_step(features)
+            name = names[int(next(choices))]
+            out = train_steps[name](features[name])
             loss = float(out["loss"])
             step += 1
             if not math.isfinite(loss):
-                self._non_finite("loss", step)
+                self._non_finite(f"the loss of {name}", step)
             self.meter.add(float(out["tokens"]))
-            interval[0] += loss
-            interval[1] += float(out["accuracy"])
-            interval[2] += 1
+            sums = interval.setdefault(name, [0.0, 0.0, 0])
+            sums[0] += loss
+            sums[1] += float(out["accuracy"])
+            sums[2] += 1
             if step % self.log_every == 0 or step == self.train_steps:
                 self._log_train(step, interval)
-                interval = [0.0, 0.0, 0]
+                interval = {}
             if step % self.save_every == 0 or step == self.train_steps:
                 self._save(step)
             if self.eval_every > 0 and step % self.eval_every == 0:
                 self._evaluate(step)
                 last_eval_step = step
             if step < self.train_steps:
-                features = next(batches)
+                features[name] = next(batches[name])
         if self.eval_steps > 0 and last_eval_step != step:
             self._evaluate(step)
         return self._result(start_step, step)
@@ -290,16 +316,27 @@ class _Loop:
         return float(keras.ops.convert_to_numpy(self.optimizer.learning_rate))
 
     def _log_train(self, step, interval):
-        loss = interval[0] / max(interval[2], 1)
-        accuracy = interval[1] / max(interval[2], 1)
+        count = max(sum(v[2] for v in interval.values()), 1)
+        loss = sum(v[0] for v in interval.values()) / count
+        accuracy = sum(v[1] for v in interval.values()) / count
         steps_per_sec, tokens_per_sec = self.meter.interval()
         lr = self._learning_rate()
         self.train_history.append((step, loss, accuracy))
         self.log_fn(summaries.progress_line(step, self.train_steps, loss, accuracy, lr,
                                             steps_per_sec, tokens_per_sec))
-        values = {"loss": loss, "accuracy": accuracy, "learning_rate": lr}
+        values = {"learning_rate": lr}
+        if len(self.evaluators) > 1:
+            # A mixture: every number is per problem, never one for the whole.
+            for name, (loss_sum, accuracy_sum, n) in sorted(interval.items()):
+                values[f"{name}/loss"] = loss_sum / n
+                values[f"{name}/accuracy"] = accuracy_sum / n
+                self.log_fn(f"  {name}: loss {loss_sum / n:.4f}  accuracy "
+                            f"{accuracy_sum / n:.4f}  ({n} steps)")
+        else:
+            values.update(loss=loss, accuracy=accuracy)
         if steps_per_sec > 0:
             values.update(steps_per_sec=steps_per_sec, tokens_per_sec=tokens_per_sec)
+        values.update(summaries.moe_statistics(self.model))
         self.summaries.scalars("train", values, step)
 
     def _save(self, step):
@@ -317,12 +354,18 @@ class _Loop:
 
     def _evaluate(self, step):
         self.meter.pause()
-        values = self.evaluator.evaluate(self.eval_steps)
-        self.eval_history.append((step, values))
-        self.summaries.scalars("eval", values, step)
+        mixture = len(self.evaluators) > 1
+        flat = {}
+        for name, evaluator in self.evaluators.items():
+            values = evaluator.evaluate(self.eval_steps)
+            prefix = f"{name}/" if mixture else ""
+            flat.update({prefix + k: v for k, v in values.items()})
+            where = f" {name}" if mixture else ""
+            self.log_fn(f"eval{where} at step {step} ({evaluator.last_batches} batches): "
+                        f"{summaries.metrics_line(values)}")
+        self.eval_history.append((step, flat))
+        self.summaries.scalars("eval", flat, step)
         self.summaries.flush()
-        self.log_fn(f"eval at step {step} ({self.evaluator.last_batches} batches): "
-                    f"{summaries.metrics_line(values)}")
         self.meter.start()
 
     def _result(self, start_step, step):

@@ -145,8 +145,9 @@ def test_non_finite_loss_stops_without_saving(tiny_data_dir, tiny_usr_dir, tmp_p
 
 def test_usage_errors(tiny_data_dir, tiny_usr_dir, tmp_path):
     out = str(tmp_path / "out")
-    with pytest.raises(T2TError, match="mixtures come with the multimodel issue"):
-        trainer.train("a,b", "transformer", "transformer_tiny", tiny_data_dir, out)
+    with pytest.raises(T2TError, match="unknown problem 'nope'"):
+        trainer.train("algorithmic_reverse_binary40,nope", "transformer", "transformer_tiny",
+                      tiny_data_dir, out)
     with pytest.raises(HParamsError, match="did you mean rsqrt_decay"):
         _train(tiny_data_dir, out, tiny_usr_dir,
                hparams_overrides="learning_rate_schedule=rsqrt_decy")

@@ -1,0 +1,165 @@
+"""`ConvStep`: MultiModel's ReLU -> depthwise-separable conv -> layer norm."""
+
+import keras
+from keras import ops
+
+
+def _check_positive_int(name, value):
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value}")
+
+
+@keras.saving.register_keras_serializable(package="t2t_multimodel")
+class ConvStep(keras.layers.Layer):
+    """One MultiModel convolution step: `LayerNorm(SeparableConv1D(ReLU(x)))`.
+
+    Shapes use `B` (batch), `T` (length), `C` (input depth) and `F`
+    (`filters`). The input is passed through a ReLU, padded positions are set
+    to zero (`mask`), a depthwise-separable convolution (a depthwise kernel of
+    width `kernel_size` with `dilation_rate`, then a 1x1 pointwise projection
+    to `F` channels, no bias) is applied, and the result is layer-normalised.
+
+    Non-causal steps use "same" padding, so the output has `ceil(T / strides)`
+    positions. Causal steps pad `(kernel_size - 1) * dilation_rate` zeros on
+    the left only, so output `t` depends on inputs `<= t`; they support
+    incremental decoding: `initial_state` gives the zero left context
+    `[B, (kernel_size - 1) * dilation_rate, C]` and `step` consumes one
+    position at a time with the same weights, returning a new state of the same
+    static shape (so it can be a `tf.while_loop` variable).
+
+    Args:
+        filters: int. The output depth `F`.
+        kernel_size: int. The width of the depthwise kernel.
+        dilation_rate: int. The dilation of the depthwise kernel. Defaults to `1`.
+        strides: int. The stride; values above 1 need `causal=False` and
+            `dilation_rate=1`. Defaults to `1`.
+        causal: bool. Whether to pad on the left only. Defaults to `False`.
+        layer_norm_epsilon: float. Defaults to `1e-6`.
+        **kwargs: other keyword arguments passed to `keras.layers.Layer`,
+            including `name`, `dtype`, etc.
+
+    Call arguments:
+        inputs: float tensor `[B, T, C]`.
+        mask: bool or 0/1 tensor `[B, T]`, true at real positions, or `None`.
+            Padded positions are zeroed before the convolution, so they do not
+            leak into real ones.
+        training: bool. Unused (the step has no dropout); kept for symmetry.
+
+    Returns a float tensor `[B, ceil(T / strides), F]`.
+
+    Example:
+
+    ```python
+    layer = t2t_multimodel.layers.conv_step.ConvStep(filters=8, kernel_size=3, causal=True)
+    x = keras.random.uniform((2, 5, 4))
+    y = layer(x)                                           # [2, 5, 8]
+    state = layer.initial_state(2)                         # [2, 2, 4]
+    y0, state = layer.step(x[:, :1], state)                # y0 == y[:, :1]
+    ```
+
+    References:
+        - [Kaiser et al., 2017](https://arxiv.org/abs/1706.05137), section 2.1.
+        - [Chollet, 2017](https://arxiv.org/abs/1610.02357) (separable convolutions).
+    """
+
+    def __init__(self, filters, kernel_size, dilation_rate=1, strides=1, causal=False,
+                 layer_norm_epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        _check_positive_int("filters", filters)
+        _check_positive_int("kernel_size", kernel_size)
+        _check_positive_int("dilation_rate", dilation_rate)
+        _check_positive_int("strides", strides)
+        if not isinstance(causal, bool):
+            raise ValueError(f"`causal` must be a bool. Received: causal={causal}")
+        if strides > 1 and causal:
+            raise ValueError(
+                "`strides` > 1 is only supported with `causal=False`. "
+                f"Received: strides={strides}, causal={causal}")
+        if strides > 1 and dilation_rate > 1:
+            raise ValueError(
+                "`strides` > 1 cannot be combined with `dilation_rate` > 1. "
+                f"Received: strides={strides}, dilation_rate={dilation_rate}")
+        if not layer_norm_epsilon > 0:
+            raise ValueError(
+                "`layer_norm_epsilon` must be positive. "
+                f"Received: layer_norm_epsilon={layer_norm_epsilon}")
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.dilation_rate = dilation_rate
+        self.strides = strides
+        self.causal = causal
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.supports_masking = True
+
+    @property
+    def state_length(self):
+        """The number of past positions a causal step needs: `(k - 1) * d`."""
+        return (self.kernel_size - 1) * self.dilation_rate
+
+    def build(self, inputs_shape):
+        self._input_depth = inputs_shape[-1]
+        self._conv = keras.layers.SeparableConv1D(
+            self.filters, self.kernel_size, strides=self.strides,
+            padding="valid" if self.causal else "same", dilation_rate=self.dilation_rate,
+            use_bias=False, dtype=self.dtype_policy, name="separable_conv")
+        # The length is left unknown: a causal conv sees `T + (k - 1) * d` positions.
+        self._conv.build((inputs_shape[0], None, inputs_shape[-1]))
+        self._layer_norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm")
+        self._layer_norm.build(tuple(inputs_shape[:-1]) + (self.filters,))
+        self.built = True
+
+    def call(self, inputs, mask=None, training=False):
+        x = ops.relu(inputs)
+        if mask is not None:
+            x = x * ops.cast(ops.expand_dims(mask, -1), x.dtype)
+        if self.causal and self.state_length:
+            x = ops.pad(x, [[0, 0], [self.state_length, 0], [0, 0]])
+        return self._layer_norm(self._conv(x))
+
+    def compute_mask(self, inputs, mask=None):
+        # A strided step changes the length, so the input mask no longer fits.
+        return mask if self.strides == 1 else None
+
+    def compute_output_shape(self, inputs_shape):
+        length = inputs_shape[1]
+        if length is not None:
+            length = -(-length // self.strides)
+        return (inputs_shape[0], length, self.filters)
+
+    def initial_state(self, batch_size, dtype="float32"):
+        """Returns the zero state `[B, (kernel_size - 1) * dilation_rate, C]`."""
+        if not self.causal:
+            raise ValueError(
+                "`initial_state` and `step` need a causal ConvStep. Received: causal=False")
+        if not self.built:
+            raise ValueError(
+                "`initial_state` needs the input depth: call or build the layer first. "
+                f"Received: built={self.built}")
+        return ops.zeros((batch_size, self.state_length, self._input_depth), dtype=dtype)
+
+    def step(self, inputs, state):
+        """Runs one position `[B, 1, C]`; returns `(outputs [B, 1, F], new_state)`.
+
+        The state holds the last `(kernel_size - 1) * dilation_rate` rectified
+        inputs; the conv runs with "valid" padding over `concat(state, x)`.
+        """
+        if not self.causal:
+            raise ValueError(
+                "`initial_state` and `step` need a causal ConvStep. Received: causal=False")
+        x = ops.relu(inputs)
+        window = ops.concatenate([ops.cast(state, x.dtype), x], axis=1)
+        outputs = self._layer_norm(self._conv(window))
+        return outputs, ops.cast(window[:, 1:], state.dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "dilation_rate": self.dilation_rate,
+            "strides": self.strides,
+            "causal": self.causal,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
+        })
+        return config

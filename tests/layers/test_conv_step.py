@@ -1,0 +1,128 @@
+import numpy as np
+import pytest
+from layer_harness import run_layer_test
+
+from t2t_multimodel.layers.conv_step import ConvStep
+
+RNG = np.random.default_rng(0)
+
+
+def _random(*shape):
+    return RNG.normal(size=shape).astype("float32")
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"filters": 6, "kernel_size": 3},
+    {"filters": 6, "kernel_size": 3, "dilation_rate": 2, "causal": True,
+     "layer_norm_epsilon": 1e-5},
+])
+def test_layer_harness(kwargs):
+    run_layer_test(ConvStep, kwargs, _random(2, 5, 4), expected_output_shape=(2, 5, 6),
+                   expected_num_trainable_weights=4)
+
+
+def test_layer_harness_with_mask_and_strides():
+    run_layer_test(ConvStep, {"filters": 6, "kernel_size": 3, "strides": 2},
+                   {"inputs": _random(2, 5, 4), "mask": np.array([[1] * 5, [1] * 3 + [0] * 2],
+                                                                 "float32")},
+                   expected_output_shape=(2, 3, 6))
+
+
+@pytest.mark.parametrize("length, strides, expected", [(7, 1, 7), (7, 2, 4), (8, 2, 4), (2, 1, 2)])
+def test_same_padding_length(length, strides, expected):
+    layer = ConvStep(filters=3, kernel_size=5, strides=strides)
+    assert tuple(layer(_random(2, length, 4)).shape) == (2, expected, 3)
+
+
+def test_non_causal_sees_the_future():
+    layer = ConvStep(filters=4, kernel_size=3)
+    x = np.abs(_random(1, 5, 4))
+    out = np.array(layer(x))
+    changed = x.copy()
+    changed[:, 3] += 1.0
+    assert not np.allclose(np.array(layer(changed))[:, 2], out[:, 2])
+
+
+@pytest.mark.parametrize("dilation_rate", [1, 3])
+def test_causal(dilation_rate):
+    layer = ConvStep(filters=4, kernel_size=3, dilation_rate=dilation_rate, causal=True)
+    x = np.abs(_random(1, 8, 4))  # positive, so the ReLU passes the change through
+    out = np.array(layer(x))
+    for t in (0, 4, 7):
+        changed = x.copy()
+        changed[:, t] += 1.0
+        new = np.array(layer(changed))
+        np.testing.assert_allclose(new[:, :t], out[:, :t], atol=1e-5)
+        assert not np.allclose(new[:, t], out[:, t])
+
+
+def test_output_is_layer_normalised():
+    out = np.array(ConvStep(filters=8, kernel_size=3)(_random(2, 5, 4)))
+    np.testing.assert_allclose(out.mean(-1), 0.0, atol=1e-5)
+    np.testing.assert_allclose(out.var(-1), 1.0, atol=1e-3)
+
+
+def test_padded_positions_do_not_leak():
+    layer = ConvStep(filters=4, kernel_size=5)
+    x = _random(1, 6, 4)
+    mask = np.array([[1, 1, 1, 1, 0, 0]], "float32")
+    masked = np.array(layer(x, mask=mask))
+    zeroed = x.copy()
+    zeroed[:, 4:] = 0.0
+    np.testing.assert_allclose(masked, np.array(layer(zeroed)), atol=1e-6)
+    # Real positions equal the unpadded sequence ("same" pads with zeros, too).
+    np.testing.assert_allclose(masked[:, :4], np.array(layer(x[:, :4])), atol=1e-5)
+
+
+def test_matches_a_numpy_reference():
+    layer = ConvStep(filters=3, kernel_size=3, dilation_rate=2, causal=True)
+    x = _random(2, 6, 4)
+    out = np.array(layer(x))
+    depthwise, pointwise = (np.array(w) for w in layer._conv.weights)  # [k, C, 1], [1, C, F]
+    padded = np.pad(np.maximum(x, 0.0), [[0, 0], [4, 0], [0, 0]])
+    depth = sum(padded[:, 2 * i:2 * i + 6] * depthwise[i, :, 0] for i in range(3))
+    conv = depth @ pointwise[0]
+    expected = (conv - conv.mean(-1, keepdims=True)) / np.sqrt(conv.var(-1, keepdims=True) + 1e-6)
+    np.testing.assert_allclose(out, expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("kernel_size, dilation_rate", [(3, 1), (3, 2), (1, 1), (4, 3)])
+def test_steps_equal_full_pass(kernel_size, dilation_rate):
+    layer = ConvStep(filters=5, kernel_size=kernel_size, dilation_rate=dilation_rate, causal=True)
+    x = _random(2, 9, 4)
+    full = np.array(layer(x))
+    state = layer.initial_state(2)
+    assert tuple(state.shape) == (2, (kernel_size - 1) * dilation_rate, 4)
+    for t in range(9):
+        out, new_state = layer.step(x[:, t:t + 1], state)
+        assert tuple(new_state.shape) == tuple(state.shape)
+        np.testing.assert_allclose(np.array(out), full[:, t:t + 1], atol=1e-5)
+        state = new_state
+
+
+def test_state_errors():
+    layer = ConvStep(filters=2, kernel_size=3)
+    layer(_random(1, 3, 2))
+    with pytest.raises(ValueError, match="Received: causal=False"):
+        layer.initial_state(1)
+    with pytest.raises(ValueError, match="Received: causal=False"):
+        layer.step(_random(1, 1, 2), np.zeros((1, 2, 2), "float32"))
+    with pytest.raises(ValueError, match="Received: built=False"):
+        ConvStep(filters=2, kernel_size=3, causal=True).initial_state(1)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"filters": 0, "kernel_size": 3}, "Received: filters=0"),
+    ({"filters": 2, "kernel_size": 2.5}, "Received: kernel_size=2.5"),
+    ({"filters": 2, "kernel_size": 3, "dilation_rate": 0}, "Received: dilation_rate=0"),
+    ({"filters": 2, "kernel_size": 3, "strides": 2, "causal": True},
+     "Received: strides=2, causal=True"),
+    ({"filters": 2, "kernel_size": 3, "strides": 2, "dilation_rate": 2},
+     "Received: strides=2, dilation_rate=2"),
+    ({"filters": 2, "kernel_size": 3, "causal": "yes"}, "Received: causal=yes"),
+    ({"filters": 2, "kernel_size": 3, "layer_norm_epsilon": 0.0},
+     "Received: layer_norm_epsilon=0.0"),
+])
+def test_invalid_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ConvStep(**kwargs)
