@@ -25,7 +25,7 @@ def serving_module(run, dhp):
     return ServingModule(run.model, run.encoders["inputs"], run.encoders["targets"],
                          run.problem.get_hparams().target_space_id,
                          beam_size=dhp.beam_size, alpha=dhp.alpha,
-                         extra_length=dhp.extra_length)
+                         extra_length=dhp.extra_length, problem=run.problem_key)
 
 
 def decode_lines(module, lines, dhp):
@@ -71,14 +71,20 @@ def decode_dev(run, module, dhp, log_fn=print):
     examples = run.problem.decode_examples("eval", run.config.data_dir)
     inputs, targets = [], []
     for example in examples.take(dhp.num_samples):
-        inputs.append(example["inputs"].numpy().decode("utf-8"))
-        targets.append(example["targets"].numpy().decode("utf-8"))
+        if "image/encoded" in example:  # an image problem: the file bytes are the input
+            inputs.append(example["image/encoded"].numpy())
+            label = int(example["image/class/label"].numpy().reshape(-1)[0])
+            targets.append(run.encoders["targets"].decode([label]))
+        else:
+            inputs.append(example["inputs"].numpy().decode("utf-8"))
+            targets.append(example["targets"].numpy().decode("utf-8"))
     start = time.time()
     outputs, _ = decode_lines(module, inputs, dhp)
     elapsed = time.time() - start
     correct = sum(o.strip() == t.strip() for o, t in zip(outputs, targets, strict=True))
     for i in range(min(3, len(inputs))):
-        log_fn(f"input: {inputs[i]}\noutput: {outputs[i]}\ntarget: {targets[i]}")
+        shown = inputs[i] if isinstance(inputs[i], str) else f"<{len(inputs[i])} bytes>"
+        log_fn(f"input: {shown}\noutput: {outputs[i]}\ntarget: {targets[i]}")
     accuracy = correct / max(1, len(inputs))
     log_fn(f"{run.problem.name} dev: {correct}/{len(inputs)} exact "
            f"(accuracy_per_sequence {accuracy:.4f}), beam_size={dhp.beam_size}, "

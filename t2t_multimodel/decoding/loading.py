@@ -19,13 +19,16 @@ class LoadedRun:
         problem: the `Problem` instance decoded for.
         model: the `T2TModel` with the latest checkpoint's weights.
         step: int. The global step of the restored checkpoint.
+        problem_key: str or None. The problem's name in a mixture's model
+            (None: a one-problem model).
     """
 
-    def __init__(self, config, problem, model, step):
+    def __init__(self, config, problem, model, step, problem_key=None):
         self.config = config
         self.problem = problem
         self.model = model
         self.step = step
+        self.problem_key = problem_key
         self.encoders = problem.get_feature_encoders(config.data_dir)
 
 
@@ -36,19 +39,37 @@ def load_run(output_dir, problem_name=None, checkpoint_path=None):
     name = problem_name or config.problems[0]
     if name not in config.problems:
         raise T2TError(f"the run in {output_dir} was trained on {', '.join(config.problems)}; "
-                       f"pick one of them. Received: problem={name}")
-    problem = registry.problem(name)
-    problem.get_feature_encoders(config.data_dir)
-    problem_hparams = ProblemHParams.from_dict(config.problem_hparams[name])
-    model = registry.model(config.model)(config.hparams, problem_hparams)
-    model(model.dummy_features(), training=False)
+                       f"pick one of them with --problem. Received: problem={name}")
+    problems = {n: registry.problem(n) for n in config.problems}
+    by_name = {n: ProblemHParams.from_dict(config.problem_hparams[n]) for n in config.problems}
+    mixture = len(config.problems) > 1
+    model = registry.model(config.model)(
+        config.hparams, by_name if mixture else by_name[config.problems[0]])
+    for n, problem in problems.items():
+        problem.get_feature_encoders(config.data_dir)
+        model.for_problem(n if mixture else None)(
+            _build_features(model, problem, config, n if mixture else None), training=False)
     checkpoint_path = checkpoint_path or tf.train.latest_checkpoint(output_dir)
     if checkpoint_path is None:
         raise DataError(f"no checkpoint in {output_dir}: train first (t2t-trainer "
                         f"--output_dir={output_dir}). Received: output_dir={output_dir}")
     step = tf.Variable(0, dtype=tf.int64)
     checkpoints.restore_model(model, checkpoint_path, step=step)
-    return LoadedRun(config, problem, model, int(step.numpy()))
+    return LoadedRun(config, problems[name], model, int(step.numpy()),
+                     problem_key=name if mixture else None)
+
+
+def _build_features(model, problem, config, key):
+    """A batch that builds every weight: the model's dummy one for text, else a dev batch.
+
+    Image and audio nets need an input of the real kind (channels, rank), which
+    only the problem's data shows.
+    """
+    modality = model.problem_hparams_for(key).modality.get("inputs")
+    if modality in (None, "symbol"):
+        return model.dummy_features(key)
+    dataset = problem.dataset("eval", config.data_dir, config.hparams, prefetch=False)
+    return next(iter(dataset.take(1)))
 
 
 def default_export_dir(output_dir):

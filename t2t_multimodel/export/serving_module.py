@@ -51,9 +51,13 @@ class ServingModule(tf.Module):
     """
 
     def __init__(self, model, input_encoder, target_encoder, target_space_id,
-                 beam_size=1, alpha=0.6, extra_length=50):
+                 beam_size=1, alpha=0.6, extra_length=50, problem=None):
         super().__init__()
         self.model = model
+        # The model with its problem bound (a mixture's model serves one of
+        # its problems; the command token is `target_space_id`).
+        self._view = model.for_problem(problem)
+        self.problem = problem
         self.input_encoder = input_encoder
         self.target_encoder = target_encoder
         self.target_space_id = int(target_space_id)
@@ -61,21 +65,44 @@ class ServingModule(tf.Module):
         self.default_alpha = float(alpha)
         self.extra_length = int(extra_length)
 
+    def _encode_inputs(self, inputs):
+        """Raw `[B]` strings → the model's `inputs` feature and its length."""
+        if hasattr(self.input_encoder, "encode_tf"):  # text: ids + EOS, 0-padded
+            ids = tf.cast(self.input_encoder.encode_tf(inputs), tf.int32)
+            eos = tf.fill([ids.nrows(), 1], tf.constant(EOS_ID, tf.int32))
+            ids = tf.concat([ids, tf.RaggedTensor.from_tensor(eos)], axis=1).to_tensor(0)
+            return ids, tf.shape(ids)[1]
+        # Images: each string is an encoded PNG/JPEG/GIF/BMP file of one size.
+        channels = int(getattr(self.input_encoder, "channels", 3) or 3)
+        images = tf.map_fn(
+            lambda data: tf.io.decode_image(data, channels=channels, expand_animations=False),
+            inputs, fn_output_signature=tf.TensorSpec([None, None, channels], tf.uint8))
+        return images, tf.constant(1)
+
+    def _classify(self, features):
+        logits = self._view(features, training=False)[:, 0, :]
+        ids = tf.argmax(logits, axis=-1, output_type=tf.int32)
+        scores = tf.reduce_max(tf.nn.log_softmax(logits, axis=-1), axis=-1)
+        return {"outputs": self.target_encoder.decode_tf(ids[:, None]), "scores": scores}
+
     def _decode(self, inputs, beam_size, alpha, max_decode_length):
-        ids = tf.cast(self.input_encoder.encode_tf(inputs), tf.int32)
-        eos = tf.fill([ids.nrows(), 1], tf.constant(EOS_ID, tf.int32))
-        ids = tf.concat([ids, tf.RaggedTensor.from_tensor(eos)], axis=1).to_tensor(0)
-        batch = tf.shape(ids)[0]
-        features = {"inputs": ids,
+        model_inputs, length = self._encode_inputs(inputs)
+        batch = tf.shape(model_inputs)[0]
+        features = {"inputs": model_inputs,
                     "target_space_id": tf.fill([batch], self.target_space_id)}
+        target_modality = self.model.modality_set.target(self.problem) if hasattr(
+            self.model, "modality_set") else None
+        if getattr(target_modality, "targets_are_sequences", True) is False:
+            features["targets"] = tf.zeros([batch, 1], tf.int32)
+            return self._classify(features)
         max_length = tf.where(max_decode_length > 0, max_decode_length,
-                              tf.shape(ids)[1] + self.extra_length)
+                              length + self.extra_length)
 
         def greedy():
-            return greedy_search(self.model, features, max_length)
+            return greedy_search(self._view, features, max_length)
 
         def beam():
-            return beam_search(self.model, features, beam_size, alpha, max_length)
+            return beam_search(self._view, features, beam_size, alpha, max_length)
 
         out_ids, scores = tf.cond(beam_size > 1, beam, greedy)
         return {"outputs": self.target_encoder.decode_tf(out_ids), "scores": scores}

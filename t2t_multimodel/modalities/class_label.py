@@ -107,10 +107,10 @@ class ClassLabelModality(keras.layers.Layer):
 
     @staticmethod
     def _flat_ids(ids):
-        ids = ops.cast(ids, "int32")
-        if len(ids.shape) == 2:
-            ids = ops.squeeze(ids, axis=1)
-        return ids
+        # `[B]` or `[B, 1]` -> `[B]`. A reshape, not a squeeze: the train and
+        # eval steps trace with every dimension unknown (`[None, None]`), and
+        # `ops.squeeze(axis=1)` refuses a dimension it cannot see is 1.
+        return ops.reshape(ops.cast(ids, "int32"), (-1,))
 
     def bottom(self, ids):
         """Embeds `ids [B]` or `[B, 1]` → `[B, 1, H]`."""

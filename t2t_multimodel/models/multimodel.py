@@ -266,6 +266,9 @@ class MultiModel(T2TModel):
         embedded = target_modality.targets_bottom(ids)
         command = ops.cast(self._command_token(encoded, batch, problem), embedded.dtype)
         y = ops.where(ops.equal(index, 0), command, embedded)
+        # As in `call`: the MoE skips a position whose input id is 0 (padding),
+        # so a decoded 0 is treated exactly as the full pass treats it.
+        mask = ops.cast(ops.logical_or(ops.equal(index, 0), ops.not_equal(ids, 0)), y.dtype)
         new = {}
         attended, new["mixer_attention"] = self.mixer_attention.step(
             y, index, cache["mixer_attention"], source, source_mask=source_mask)
@@ -275,7 +278,7 @@ class MultiModel(T2TModel):
         half = (len(self.decoder_convs) + 1) // 2
         for i, conv in enumerate(self.decoder_convs):
             if i == half:
-                y = self._moe(self.decoder_moe, self.decoder_moe_norm, y, None, False)
+                y = self._moe(self.decoder_moe, self.decoder_moe_norm, y, mask, False)
             y, new[f"decoder_conv_{i}"] = conv.step(y, cache[f"decoder_conv_{i}"])
             if self.use_attention:
                 key = f"decoder_attention_{i}"
@@ -283,5 +286,5 @@ class MultiModel(T2TModel):
                     y, index, cache[key], source, source_mask=source_mask)
                 y = self.decoder_norms[i](y + attended)
         if half == len(self.decoder_convs):
-            y = self._moe(self.decoder_moe, self.decoder_moe_norm, y, None, False)
+            y = self._moe(self.decoder_moe, self.decoder_moe_norm, y, mask, False)
         return target_modality.top(y)[:, 0, :], new

@@ -65,7 +65,8 @@ def input_tokens(features):
     """Non-pad input plus target tokens of a batch (for tokens/s)."""
     total = tf.reduce_sum(tf.cast(tf.not_equal(_targets_2d(features), 0), tf.float32))
     inputs = features.get("inputs")
-    if inputs is not None and inputs.dtype.is_integer:
+    # Token ids only: pixels and waveform samples are not tokens.
+    if inputs is not None and inputs.dtype.is_integer and inputs.shape.rank == 2:
         total += tf.reduce_sum(tf.cast(tf.not_equal(inputs, 0), tf.float32))
     return total
 
