@@ -156,6 +156,13 @@ class MultiModel(T2TModel):
         self.decoder_moe = moe("decoder_moe")
         self.decoder_moe_norm = norm("decoder_moe_norm")
 
+    def build(self, features_shape=None):
+        # The sublayers build on their first call: which ones a call reaches
+        # depends on the problem (a mixture's modality nets), so there is no
+        # one input shape to build them all from here.
+        del features_shape
+        self.built = True
+
     # ---- Pieces shared by the full pass and incremental decoding ---------
     def _moe(self, layer, norm, x, mask, training):
         if layer is None:

@@ -101,8 +101,12 @@ def make_train_step(model, optimizer, step, element_spec):
         with tf.GradientTape() as tape:
             logits = model(features, training=True)
             loss = model_loss(model, features, logits)
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply(grads, model.trainable_variables)
+        variables = model.trainable_variables
+        grads = tape.gradient(loss, variables)
+        # In a mixture a step trains one problem: the other problems'
+        # modality nets get no gradient and keep their weights and slots.
+        used = [(g, v) for g, v in zip(grads, variables, strict=True) if g is not None]
+        optimizer.apply([g for g, _ in used], [v for _, v in used])
         stats = token_statistics(features, logits, _weights(model, features))
         return {"loss": loss,
                 "accuracy": stats["correct"] / tf.maximum(stats["tokens"], 1.0),
@@ -124,6 +128,9 @@ def make_eval_step(model, element_spec):
     the batch's non-pad target tokens).
     """
 
+    # No Python control flow on tensors here; converting it anyway made
+    # AutoGraph warn "closure mismatch" when a mixture builds one per problem.
+    @tf.autograph.experimental.do_not_convert
     def replica_eval_step(features):
         logits = model(features, training=False)
         stats = token_statistics(features, logits, _weights(model, features))
