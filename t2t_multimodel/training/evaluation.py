@@ -16,6 +16,7 @@ decoded outputs; they are listed once as "computed by t2t-decoder".
 
 import numpy as np
 
+from t2t_multimodel.data import batching
 from t2t_multimodel.metrics import Metrics
 from t2t_multimodel.training import steps
 
@@ -85,7 +86,7 @@ class Evaluator:
         The number of batches read is left in `last_batches`.
         """
         if self._dataset is None:
-            self._dataset = self.dataset_fn()
+            self._dataset = batching.without_autotune(self.dataset_fn())
             self._step = steps.make_eval_step(self.model, self._dataset.element_spec)
         dataset = self._dataset.take(eval_steps) if eval_steps > 0 else self._dataset
         sums = {}

@@ -31,6 +31,7 @@ import tensorflow as tf
 
 from t2t_multimodel import mixture as mixture_lib
 from t2t_multimodel import registry, usr_dir
+from t2t_multimodel.data import batching
 from t2t_multimodel.errors import DataError, T2TError
 from t2t_multimodel.problem import Problem
 from t2t_multimodel.run_config import RunConfig
@@ -190,8 +191,9 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
         log_fn("Mixture (" + mix.schedule + "): " + ", ".join(
             f"{n} {r:.1%}" for n, r in zip(names, rates, strict=True)))
 
-    datasets = {p.name: p.dataset("train", data_dir, hparams, seed=hparams.seed + start_step)
-                for p in problems}
+    datasets = {p.name: batching.without_autotune(
+        p.dataset("train", data_dir, hparams, seed=hparams.seed + start_step))
+        for p in problems}
     batches = {n: iter(ds) for n, ds in datasets.items()}
     features = {p.name: _next_batch(batches[p.name], p, data_dir) for p in problems}
     # One problem: the model gets its ProblemHParams (and serves any name);
