@@ -2,7 +2,7 @@
 # The embedded demo: one MultiModel learns a text task and an image task at
 # once: datagen -> train on the mixture -> decode each problem with its own
 # command token -> export -> decode from the SavedModels in a Python process
-# that cannot import t2t_multimodel. About 6 minutes on 2 cores.
+# that cannot import t2t_multimodel. About 7 minutes on 2 cores after the install.
 # Override the location with DEMO_DIR=... and the length with STEPS=...
 # The problems: T2T's algorithmic_reverse_binary40_test (reverse binary
 # strings of length 1-10, generated) and image_digits (scikit-learn's 1,797
