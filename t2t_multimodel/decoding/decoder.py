@@ -70,14 +70,22 @@ def decode_dev(run, module, dhp, log_fn=print):
     """Decodes `dhp.num_samples` dev examples; returns whole-sequence accuracy."""
     examples = run.problem.decode_examples("eval", run.config.data_dir)
     inputs, targets = [], []
+    targets_are_classes = False
     for example in examples.take(dhp.num_samples):
         if "image/encoded" in example:  # an image problem: the file bytes are the input
             inputs.append(example["image/encoded"].numpy())
             label = int(example["image/class/label"].numpy().reshape(-1)[0])
             targets.append(run.encoders["targets"].decode([label]))
+            targets_are_classes = True
         else:
             inputs.append(example["inputs"].numpy().decode("utf-8"))
-            targets.append(example["targets"].numpy().decode("utf-8"))
+            target = example["targets"]
+            if target.dtype.is_integer:  # a Text2ClassProblem's label id
+                targets.append(run.encoders["targets"].decode(
+                    [int(target.numpy().reshape(-1)[0])]))
+                targets_are_classes = True
+            else:
+                targets.append(target.numpy().decode("utf-8"))
     start = time.time()
     outputs, _ = decode_lines(module, inputs, dhp)
     elapsed = time.time() - start
@@ -86,7 +94,11 @@ def decode_dev(run, module, dhp, log_fn=print):
         shown = inputs[i] if isinstance(inputs[i], str) else f"<{len(inputs[i])} bytes>"
         log_fn(f"input: {shown}\noutput: {outputs[i]}\ntarget: {targets[i]}")
     accuracy = correct / max(1, len(inputs))
-    log_fn(f"{run.problem.name} dev: {correct}/{len(inputs)} exact "
-           f"(accuracy_per_sequence {accuracy:.4f}), beam_size={dhp.beam_size}, "
-           f"{elapsed:.1f}s")
+    if targets_are_classes:
+        log_fn(f"{run.problem.name} dev: {correct}/{len(inputs)} right "
+               f"(accuracy {accuracy:.4f}), {elapsed:.1f}s")
+    else:
+        log_fn(f"{run.problem.name} dev: {correct}/{len(inputs)} exact "
+               f"(accuracy_per_sequence {accuracy:.4f}), beam_size={dhp.beam_size}, "
+               f"{elapsed:.1f}s")
     return accuracy
