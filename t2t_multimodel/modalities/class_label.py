@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from t2t_multimodel import registry
+from t2t_multimodel.modalities.losses import smoothed_cross_entropy
 
 
 @registry.register_modality("class_label")
@@ -141,21 +142,10 @@ class ClassLabelModality(keras.layers.Layer):
 
     def loss(self, logits, targets, label_smoothing=0.0):
         """Label-smoothed cross entropy averaged over all examples (float32 scalar)."""
-        if not 0.0 <= label_smoothing < 1.0:
-            raise ValueError(
-                f"`label_smoothing` must be in [0, 1). Received: label_smoothing={label_smoothing}")
         logits = ops.reshape(ops.cast(logits, "float32"), (-1, self.vocabulary_size))
-        targets = self._flat_ids(targets)
-        classes = self.vocabulary_size
-        confidence = 1.0 - label_smoothing
-        low_confidence = label_smoothing / max(classes - 1, 1)
-        soft_targets = ops.one_hot(targets, classes, dtype="float32") * (
-            confidence - low_confidence) + low_confidence
-        xent = -ops.sum(soft_targets * ops.log_softmax(logits, axis=-1), axis=-1)
-        # The entropy of the smoothed distribution: the lowest reachable loss.
-        normalizing = -(confidence * math.log(confidence)
-                        + (classes - 1) * low_confidence * math.log(low_confidence + 1e-20))
-        return ops.mean(xent) - normalizing
+        xent = smoothed_cross_entropy(logits, self._flat_ids(targets), self.vocabulary_size,
+                                      label_smoothing)
+        return ops.mean(xent)
 
     def call(self, inputs):
         return self.bottom(inputs)

@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from t2t_multimodel import registry
+from t2t_multimodel.modalities.losses import smoothed_cross_entropy
 
 
 @registry.register_modality("symbol")
@@ -126,22 +127,10 @@ class SymbolModality(keras.layers.Layer):
 
     def loss(self, logits, targets, label_smoothing=0.0):
         """Label-smoothed cross entropy averaged over non-pad targets (float32)."""
-        if not 0.0 <= label_smoothing < 1.0:
-            raise ValueError(
-                f"`label_smoothing` must be in [0, 1). Received: label_smoothing={label_smoothing}")
-        logits = ops.cast(logits, "float32")
         targets = ops.cast(targets, "int32")
-        vocab = self.vocabulary_size
-        confidence = 1.0 - label_smoothing
-        low_confidence = label_smoothing / max(vocab - 1, 1)
-        soft_targets = ops.one_hot(targets, vocab, dtype="float32") * (
-            confidence - low_confidence) + low_confidence
-        xent = -ops.sum(soft_targets * ops.log_softmax(logits, axis=-1), axis=-1)
-        # The entropy of the smoothed distribution: the lowest reachable loss.
-        normalizing = -(confidence * math.log(confidence)
-                        + (vocab - 1) * low_confidence * math.log(low_confidence + 1e-20))
+        xent = smoothed_cross_entropy(logits, targets, self.vocabulary_size, label_smoothing)
         weights = ops.cast(targets != 0, "float32")
-        total = ops.sum((xent - normalizing) * weights)
+        total = ops.sum(xent * weights)
         return total / ops.maximum(ops.sum(weights), 1.0)
 
     def call(self, inputs):
