@@ -90,9 +90,7 @@ class ServingModule(tf.Module):
         batch = tf.shape(model_inputs)[0]
         features = {"inputs": model_inputs,
                     "target_space_id": tf.fill([batch], self.target_space_id)}
-        target_modality = self.model.modality_set.target(self.problem) if hasattr(
-            self.model, "modality_set") else None
-        if getattr(target_modality, "targets_are_sequences", True) is False:
+        if not self.model.targets_are_sequences(self.problem):
             features["targets"] = tf.zeros([batch, 1], tf.int32)
             return self._classify(features)
         max_length = tf.where(max_decode_length > 0, max_decode_length,

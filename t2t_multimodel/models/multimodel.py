@@ -176,7 +176,7 @@ class MultiModel(T2TModel):
         space = ops.reshape(ops.cast(space, "int32"), (-1,))
         return ops.expand_dims(self.target_space_embedding(space), 1)  # [B, 1, H]
 
-    def _targets_are_sequences(self, problem):
+    def targets_are_sequences(self, problem=None):
         return self.modality_set.target(problem).targets_are_sequences is not False
 
     def encode(self, features, training=False, problem=None):
@@ -203,7 +203,7 @@ class MultiModel(T2TModel):
     def call(self, features, training=False, problem=None):
         encoded = self.encode(features, training=training, problem=problem)
         target_modality = self.modality_set.target(problem)
-        if not self._targets_are_sequences(problem):
+        if not self.targets_are_sequences(problem):
             return target_modality.top(encoded["encoder_output"],
                                        mask=encoded["encoder_padding_mask"])
         targets = ops.cast(features["targets"], "int32")
@@ -245,7 +245,7 @@ class MultiModel(T2TModel):
         return loss * self.problem_hparams_for(problem).loss_multiplier
 
     def target_weights(self, targets, problem=None):
-        if self._targets_are_sequences(problem):
+        if self.targets_are_sequences(problem):
             return super().target_weights(targets)
         return ops.ones(ops.shape(targets), "float32")
 

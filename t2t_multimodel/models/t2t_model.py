@@ -136,6 +136,11 @@ class T2TModel(keras.Model):
         self.problem_hparams_for(problem)
         return ProblemView(self, problem)
 
+    def targets_are_sequences(self, problem=None):
+        """Whether `problem`'s targets are decoded token by token (else one class)."""
+        del problem
+        return True
+
     def target_weights(self, targets, problem=None):
         """float32 weights of `targets [B, T]` in losses and metrics (pad id 0 → 0)."""
         del problem
