@@ -304,8 +304,9 @@ class Problem:
         if repeat:
             ds = ds.repeat()
         if batch and not self.batch_size_means_tokens:
-            ds = ds.batch(max(1, hparams.batch_size // self.tokens_per_example),
-                          drop_remainder=training)
+            # Padded: image -> text examples have captions of different lengths.
+            ds = ds.padded_batch(max(1, hparams.batch_size // self.tokens_per_example),
+                                 drop_remainder=training)
         elif batch:
             ds = batching.batch_by_tokens(
                 ds, hparams.batch_size, max_length or hparams.max_length,
