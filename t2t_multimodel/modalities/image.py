@@ -14,9 +14,11 @@ class ImageModality(keras.layers.Layer):
     Shapes use `B` (batch), `H`, `W`, `C` (image height, width, channels),
     `D` (`hidden_size`) and `L = H' * W'` (the positions after downsampling).
 
-    - `bottom(images [B, H, W, C])` → `[B, L, D]`: per-image standardization
-      (`(x - mean) / max(std, 1 / sqrt(H * W * C))`, as
-      `tf.image.per_image_standardization`), then an Xception-like entry flow:
+    - `bottom(images [B, H, W, C])` → `[B, L, D]`: grey images (`C = 1`) are
+      repeated to 3 channels in the graph, so grey and RGB problems share one
+      net (the weights always see RGB; a grey pixel is `R = G = B`). Then
+      per-image standardization (`(x - mean) / max(std, 1 / sqrt(H * W * 3))`,
+      as `tf.image.per_image_standardization`), then an Xception-like entry flow:
       conv 3x3 → LN → ReLU → conv 3x3 → LN, then `downsample_steps` residual
       blocks, each two `ReLU → SeparableConv2D 3x3 → LN` steps and a 3x3
       stride-2 "same" max pool, plus a 1x1 stride-2 conv → LN on the residual
@@ -25,7 +27,9 @@ class ImageModality(keras.layers.Layer):
       channels (T2T's `conv_block` norm; BatchNorm would couple the examples of
       a multi-task batch). Each block halves `H` and `W` rounding up, so
       `H' = ceil(H / 2**downsample_steps)`; the `[B, H', W', D]` grid is
-      flattened row-major to `[B, L, D]`.
+      flattened row-major to `[B, L, D]`. Every layer is convolutional, so
+      one net takes any image size (28x28 grey and 32x32 RGB problems of a
+      mixture share it; `L` differs per problem).
     - `bottom_mask(images)` → float32 ones `[B, L]`: every position is real.
     - `targets_bottom`, `top` and `loss` raise `NotImplementedError`: images
       are an inputs-only modality here.
@@ -101,7 +105,7 @@ class ImageModality(keras.layers.Layer):
             raise ValueError("`ImageModality` takes images `[B, H, W, C]` with C in {1, 3}. "
                              f"Received: inputs.shape={tuple(inputs_shape)}")
         widths = self._widths()
-        channels = inputs_shape[-1]
+        channels = 3  # grey inputs are repeated to RGB in `bottom`
         self._stem = []
         for i, width in enumerate(widths[:2]):
             conv = keras.layers.Conv2D(width, 3, padding="same", dtype=self.dtype_policy,
@@ -140,7 +144,12 @@ class ImageModality(keras.layers.Layer):
     def bottom(self, images):
         """Encodes `images [B, H, W, C]` → `[B, H' * W', hidden_size]`."""
         self._ensure_built(images.shape)
+        if images.shape[-1] not in (1, 3):
+            raise ValueError("`ImageModality` takes images `[B, H, W, C]` with C in {1, 3}. "
+                             f"Received: inputs.shape={tuple(images.shape)}")
         x = ops.cast(images, self.compute_dtype)
+        if images.shape[-1] == 1:
+            x = ops.repeat(x, 3, axis=-1)
         shape = ops.shape(x)
         num_values = ops.cast(shape[1] * shape[2] * shape[3], self.compute_dtype)
         mean = ops.mean(x, axis=(1, 2, 3), keepdims=True)

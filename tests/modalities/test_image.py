@@ -145,3 +145,22 @@ def test_image_bottom_and_class_label_top_fit_a_fixed_batch():
     predictions = np.argmax(np.array(net(images))[:, 0], axis=-1)
     assert last < first * 0.1, (first, last)
     np.testing.assert_array_equal(predictions, labels)
+
+
+def test_grey_images_are_their_rgb_copies_and_one_net_takes_both():
+    """Grey inputs are repeated to RGB in the graph: a grey image and its RGB
+    copy encode identically, and one built net takes grey and RGB images of
+    different sizes (problems of a mixture share it)."""
+    modality = ImageModality(hidden_size=8, downsample_steps=2)
+    grey = _images(2, 28, 28, 1)
+    out_grey = np.array(modality.bottom(grey))
+    kernel = modality._stem[0][0].kernel
+    assert tuple(kernel.shape) == (3, 3, 3, 8)
+    np.testing.assert_allclose(np.array(modality.bottom(np.repeat(grey, 3, axis=-1))),
+                               out_grey, atol=1e-5)
+    rgb = _images(3, 32, 32, 3)
+    assert tuple(modality.bottom(rgb).shape) == (3, 64, 8)
+    assert tuple(modality.bottom_mask(rgb).shape) == (3, 64)
+    assert len(modality.trainable_weights) == 36  # built once, shared by both
+    with pytest.raises(ValueError, match=r"Received: inputs.shape=\(1, 8, 8, 2\)"):
+        modality.bottom(_images(1, 8, 8, 2))
