@@ -205,6 +205,23 @@ class ImageProblem(problem.Problem):
     def eval_metrics(self):
         return [metrics.Metrics.ACC, metrics.Metrics.ACC_TOP5]
 
+    def decode_metrics(self):
+        return [metrics.Metrics.ACC, metrics.Metrics.ACC_TOP5]
+
+    def serving_inputs(self, strings):
+        """Each string is an encoded image file (PNG/JPEG/GIF/BMP) of the problem's size."""
+        channels = self.num_channels
+        images = tf.map_fn(
+            lambda data: tf.io.decode_image(data, channels=channels, expand_animations=False),
+            strings, fn_output_signature=tf.TensorSpec([None, None, channels], tf.uint8))
+        return images, tf.constant(1)
+
+    def dev_pair(self, example):
+        """(the stored image file's bytes, the label's name)."""
+        label = int(example["image/class/label"].numpy().reshape(-1)[0])
+        return (example["image/encoded"].numpy(),
+                self.get_feature_encoders()["targets"].decode([label]))
+
     # ---- Data generation ------------------------------------------------
     def generate_data(self, data_dir, tmp_dir, task_id=-1):
         """Writes the PNG shards of every split; splits whose shards exist are skipped.

@@ -137,6 +137,52 @@ class Problem:
         return [metrics.Metrics.ACC, metrics.Metrics.ACC_TOP5,
                 metrics.Metrics.ACC_PER_SEQ, metrics.Metrics.NEG_LOG_PERPLEXITY]
 
+    def decode_metrics(self):
+        """Names of the metrics of real decodes (`t2t_multimodel.metrics.decode`).
+
+        `t2t-decoder` reports them on the dev split and the trainer at eval
+        time. Default: `accuracy` for an integer (class) target, else
+        `accuracy_per_sequence` (the whole output equals the reference).
+        """
+        target = self.example_reading_spec().get("targets")
+        if target is not None and target.dtype.is_integer:
+            return [metrics.Metrics.ACC]
+        return [metrics.Metrics.ACC_PER_SEQ]
+
+    def serving_inputs(self, strings):
+        """The model's `inputs` feature from `[B]` raw serving strings.
+
+        Traced into the exported SavedModel, so it may use only TensorFlow
+        (and tensorflow-text) ops. Default: text, tokenized by the inputs
+        encoder with EOS appended and 0-padded.
+
+        Returns:
+            `(inputs, length)`: the feature and an int32 scalar, the input
+            length the default maximum decode length adds to.
+        """
+        from t2t_multimodel import text_encoder
+
+        encoder = self.get_feature_encoders()["inputs"]
+        ids = tf.cast(encoder.encode_tf(strings), tf.int32)
+        eos = tf.fill([ids.nrows(), 1], tf.constant(text_encoder.EOS_ID, tf.int32))
+        ids = tf.concat([ids, tf.RaggedTensor.from_tensor(eos)], axis=1).to_tensor(0)
+        return ids, tf.shape(ids)[1]
+
+    def dev_pair(self, example):
+        """`(serving input, reference)` of one example of `decode_examples`.
+
+        The serving input is what the SavedModel takes (str for text, bytes
+        for image and audio files); the reference is the expected output
+        string (a class problem's label name), or a list of strings when an
+        example has several references.
+        """
+        encoders = self.get_feature_encoders()
+        inputs = example["inputs"].numpy().decode("utf-8")
+        target = example["targets"]
+        if target.dtype.is_integer:
+            return inputs, encoders["targets"].decode([int(target.numpy().reshape(-1)[0])])
+        return inputs, target.numpy().decode("utf-8")
+
     @property
     def input_space_id(self):
         return SpaceID.GENERIC

@@ -12,10 +12,14 @@ from t2t_multimodel.data.shards import write_text_atomically
 from t2t_multimodel.errors import DataError
 from t2t_multimodel.export.serving_module import ServingModule
 from t2t_multimodel.hparams_lib import HParams
+from t2t_multimodel.metrics import decode as decode_metric_lib
 
 
 def decode_hparams(overrides=""):
-    """T2T-style decode hparams: `--decode_hparams="beam_size=4,alpha=0.6"`."""
+    """T2T-style decode hparams: `--decode_hparams="beam_size=4,alpha=0.6"`.
+
+    `num_samples`: how many dev examples `t2t-decoder` decodes (0: all).
+    """
     return HParams(beam_size=4, alpha=0.6, extra_length=50, max_decode_length=0,
                    batch_size=32, num_samples=100).parse(overrides)
 
@@ -25,14 +29,19 @@ def serving_module(run, dhp):
     return ServingModule(run.model, run.encoders["inputs"], run.encoders["targets"],
                          run.problem.get_hparams().target_space_id,
                          beam_size=dhp.beam_size, alpha=dhp.alpha,
-                         extra_length=dhp.extra_length, problem=run.problem_key)
+                         extra_length=dhp.extra_length, problem=run.problem_key,
+                         input_fn=run.problem.serving_inputs)
 
 
-def decode_lines(module, lines, dhp):
-    """Decodes `lines` in batches; returns `(outputs, scores)` lists, in order."""
+def decode_lines(module, lines, dhp, with_top_k=False):
+    """Decodes `lines` in batches; returns `(outputs, scores)` lists, in order.
+
+    With `with_top_k`, returns `(outputs, scores, top_k)`: a class problem's
+    5 best labels per line (None for sequence problems).
+    """
     import tensorflow as tf
 
-    outputs, scores = [], []
+    outputs, scores, top_k = [], [], []
     for start in range(0, len(lines), dhp.batch_size):
         batch = lines[start:start + dhp.batch_size]
         result = module.decode(tf.constant(batch, tf.string), tf.constant(dhp.beam_size),
@@ -40,6 +49,11 @@ def decode_lines(module, lines, dhp):
                                tf.constant(dhp.max_decode_length))
         outputs += [o.decode("utf-8", errors="replace") for o in result["outputs"].numpy()]
         scores += [float(s) for s in result["scores"].numpy()]
+        if "top_k" in result:
+            top_k += [[t.decode("utf-8", errors="replace") for t in row]
+                      for row in result["top_k"].numpy()]
+    if with_top_k:
+        return outputs, scores, (top_k or None)
     return outputs, scores
 
 
@@ -66,39 +80,46 @@ def decode_interactive(module, dhp, stdin=None, stdout=None):
         print(f"{outputs[0]}\t{scores[0]:.4f}", file=stdout, flush=True)
 
 
+def dev_examples(problem, data_dir, num_samples):
+    """`(serving inputs, references)` of the first `num_samples` dev examples
+    (all of them when `num_samples` <= 0)."""
+    examples = problem.decode_examples("eval", data_dir)
+    if num_samples > 0:
+        examples = examples.take(num_samples)
+    inputs, references = [], []
+    for example in examples:
+        serving_input, reference = problem.dev_pair(example)
+        inputs.append(serving_input)
+        references.append(reference)
+    return inputs, references
+
+
+def decode_metrics(problem, module, inputs, references, dhp):
+    """Decodes `inputs` and scores them: `(metrics dict, outputs)`."""
+    names = problem.decode_metrics()
+    outputs, _, top_k = decode_lines(module, inputs, dhp, with_top_k=True)
+    return decode_metric_lib.compute(names, outputs, references, top_k=top_k), outputs
+
+
+def format_metrics(values):
+    return ", ".join(f"{k} {v:.4f}" if abs(v) < 1.5 else f"{k} {v:.2f}"
+                     for k, v in values.items())
+
+
 def decode_dev(run, module, dhp, log_fn=print):
-    """Decodes `dhp.num_samples` dev examples; returns whole-sequence accuracy."""
-    examples = run.problem.decode_examples("eval", run.config.data_dir)
-    inputs, targets = [], []
-    targets_are_classes = False
-    for example in examples.take(dhp.num_samples):
-        if "image/encoded" in example:  # an image problem: the file bytes are the input
-            inputs.append(example["image/encoded"].numpy())
-            label = int(example["image/class/label"].numpy().reshape(-1)[0])
-            targets.append(run.encoders["targets"].decode([label]))
-            targets_are_classes = True
-        else:
-            inputs.append(example["inputs"].numpy().decode("utf-8"))
-            target = example["targets"]
-            if target.dtype.is_integer:  # a Text2ClassProblem's label id
-                targets.append(run.encoders["targets"].decode(
-                    [int(target.numpy().reshape(-1)[0])]))
-                targets_are_classes = True
-            else:
-                targets.append(target.numpy().decode("utf-8"))
+    """Decodes `dhp.num_samples` dev examples (all: 0) and reports the problem's
+    decode metrics; returns them as a dict."""
+    inputs, references = dev_examples(run.problem, run.config.data_dir, dhp.num_samples)
     start = time.time()
-    outputs, _ = decode_lines(module, inputs, dhp)
+    values, outputs = decode_metrics(run.problem, module, inputs, references, dhp)
     elapsed = time.time() - start
-    correct = sum(o.strip() == t.strip() for o, t in zip(outputs, targets, strict=True))
     for i in range(min(3, len(inputs))):
         shown = inputs[i] if isinstance(inputs[i], str) else f"<{len(inputs[i])} bytes>"
-        log_fn(f"input: {shown}\noutput: {outputs[i]}\ntarget: {targets[i]}")
-    accuracy = correct / max(1, len(inputs))
-    if targets_are_classes:
-        log_fn(f"{run.problem.name} dev: {correct}/{len(inputs)} right "
-               f"(accuracy {accuracy:.4f}), {elapsed:.1f}s")
-    else:
-        log_fn(f"{run.problem.name} dev: {correct}/{len(inputs)} exact "
-               f"(accuracy_per_sequence {accuracy:.4f}), beam_size={dhp.beam_size}, "
-               f"{elapsed:.1f}s")
-    return accuracy
+        log_fn(f"input: {shown}\noutput: {outputs[i]}\nreference: {references[i]}")
+    for name, signature in decode_metric_lib.signatures(
+            values, max(len(r) if isinstance(r, list) else 1 for r in references or [""])
+    ).items():
+        log_fn(f"{name} signature: {signature}")
+    log_fn(f"{run.problem.name} dev, {len(inputs)} examples decoded (beam_size="
+           f"{dhp.beam_size}, {elapsed:.1f}s): {format_metrics(values)}")
+    return values

@@ -35,9 +35,15 @@ class ServingModule(tf.Module):
         alpha: float. Default length penalty exponent of `serving_default`.
         extra_length: int. Decode at most `input length + extra_length`
             tokens when `max_decode_length` is 0.
+        problem: str or None. The problem's name in a mixture's model.
+        input_fn: callable or None. `[B]` raw strings -> `(inputs feature,
+            int32 length)`, traced into the graph: the problem's
+            `serving_inputs` (text, image or WAV bytes). None: text through
+            `input_encoder`, or image files when it has no `encode_tf`.
 
     Call arguments (signature `decode`):
-        inputs: `tf.string` `[B]` raw lines.
+        inputs: `tf.string` `[B]` raw inputs (text lines, or encoded image
+            or WAV files, as the problem's `serving_inputs` takes them).
         beam_size: int32 scalar. 1 decodes greedily.
         alpha: float32 scalar. GNMT length penalty exponent.
         max_decode_length: int32 scalar. 0: input length + `extra_length`.
@@ -51,7 +57,7 @@ class ServingModule(tf.Module):
     """
 
     def __init__(self, model, input_encoder, target_encoder, target_space_id,
-                 beam_size=1, alpha=0.6, extra_length=50, problem=None):
+                 beam_size=1, alpha=0.6, extra_length=50, problem=None, input_fn=None):
         super().__init__()
         self.model = model
         # The model with its problem bound (a mixture's model serves one of
@@ -64,9 +70,12 @@ class ServingModule(tf.Module):
         self.default_beam_size = int(beam_size)
         self.default_alpha = float(alpha)
         self.extra_length = int(extra_length)
+        self._input_fn = input_fn
 
     def _encode_inputs(self, inputs):
         """Raw `[B]` strings → the model's `inputs` feature and its length."""
+        if self._input_fn is not None:
+            return self._input_fn(inputs)
         if hasattr(self.input_encoder, "encode_tf"):  # text: ids + EOS, 0-padded
             ids = tf.cast(self.input_encoder.encode_tf(inputs), tf.int32)
             eos = tf.fill([ids.nrows(), 1], tf.constant(EOS_ID, tf.int32))
@@ -80,10 +89,16 @@ class ServingModule(tf.Module):
         return images, tf.constant(1)
 
     def _classify(self, features):
+        """The best label, its log-probability, and the `top_k` best labels `[B, k]`."""
         logits = self._view(features, training=False)[:, 0, :]
         ids = tf.argmax(logits, axis=-1, output_type=tf.int32)
         scores = tf.reduce_max(tf.nn.log_softmax(logits, axis=-1), axis=-1)
-        return {"outputs": self.target_encoder.decode_tf(ids[:, None]), "scores": scores}
+        k = min(5, int(logits.shape[-1]))
+        top_ids = tf.math.top_k(logits, k=k).indices
+        top_labels = tf.reshape(
+            self.target_encoder.decode_tf(tf.reshape(top_ids, [-1, 1])), [-1, k])
+        return {"outputs": self.target_encoder.decode_tf(ids[:, None]), "scores": scores,
+                "top_k": top_labels}
 
     def _decode(self, inputs, beam_size, alpha, max_decode_length):
         model_inputs, length = self._encode_inputs(inputs)

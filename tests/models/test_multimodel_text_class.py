@@ -49,8 +49,8 @@ def test_text_classification_trains_and_decodes_labels(registered, tmp_path):
     dhp = decoder.decode_hparams("num_samples=32")
     module = decoder.serving_module(run, dhp)
     lines = []
-    accuracy = decoder.decode_dev(run, module, dhp, log_fn=lines.append)
-    assert accuracy >= 0.8, lines
-    assert "right (accuracy" in lines[-1]
+    values = decoder.decode_dev(run, module, dhp, log_fn=lines.append)
+    assert values == {"accuracy": values["accuracy"]} and values["accuracy"] >= 0.8, lines
+    assert "32 examples decoded" in lines[-1]
     outputs, _ = decoder.decode_lines(module, ["1 1 1 1 1 1 0", "0 0 0 0 0 0 1"], dhp)
     assert outputs == ["ones", "zeros"]

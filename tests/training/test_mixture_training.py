@@ -95,8 +95,9 @@ def test_trains_a_mixture_of_a_text_and_an_image_problem(mixture_data_dir, tmp_p
         modules[name] = decoder.serving_module(run, dhp)
         assert modules[name].target_space_id == registry.problem(name).target_space_id
         if name == DIGITS:
-            accuracy = decoder.decode_dev(run, modules[name], dhp, log_fn=lambda _: None)
-            assert accuracy >= DIGITS_BAR
+            values = decoder.decode_dev(run, modules[name], dhp, log_fn=lambda _: None)
+            assert values["accuracy"] >= DIGITS_BAR
+            assert values["accuracy_top5"] >= values["accuracy"]
     assert modules[REVERSE].target_space_id != modules[DIGITS].target_space_id
     outputs, _ = decoder.decode_lines(modules[REVERSE], ["1 0 0 1 1", "0 1"], dhp)
     assert all(set(out.split()) <= {"0", "1"} and out for out in outputs), outputs
