@@ -8,13 +8,29 @@
   the four original gzip IDX files in `--tmp_dir` or, failing that, in
   `/usr/share/datasets/fashion-mnist` (`apt-get install dataset-fashion-mnist`).
 
-Both keep the images' single grey channel and original size (T2T tiled MNIST
-to 3 channels only for its image modality's convenience); no augmentation.
+* `image_imagenet` (224x224), `image_imagenet64`, `image_imagenet32`:
+  ImageNet (ILSVRC2012) from its class folders, as users have it after
+  unpacking the official tars: `--tmp_dir/imagenet/train/<wnid>/*.JPEG` and
+  `--tmp_dir/imagenet/val/<wnid>/*.JPEG` (the common layout, e.g. after
+  valprep.sh), or a flat `val/ILSVRC2012_val_NNNNNNNN.JPEG` folder whose
+  labels come from the ground-truth list that tensorflow-datasets ships
+  (`imagenet2012/validation_labels.txt`). The 1,000 classes are the synset
+  ids of tensorflow-datasets' `imagenet2012/labels.txt` (read as a file;
+  TFDS itself is never called, so nothing is ever downloaded), so class ids
+  equal TFDS's. Images are resized (shorter side, then a centre crop) to
+  `image_size`.
+
+Digits and Fashion-MNIST keep the images' single grey channel and original
+size (the image modality repeats grey to RGB, so they share its net with
+colour problems); no augmentation.
 """
 
 import gzip
+import importlib.util
 import os
+import re
 import struct
+import sys
 import zlib
 
 import numpy as np
@@ -151,3 +167,150 @@ def _read_idx(path, magic, rank):
         raise DataError(f"{path} has {len(data)} bytes; its header {dims} needs {expected} "
                         f"(truncated or corrupt). Received: path={path}")
     return np.frombuffer(data, np.uint8, offset=header_size).reshape(dims)
+
+
+IMAGENET_SPLITS = {problem.DatasetSplit.TRAIN: "train", problem.DatasetSplit.EVAL: "val"}
+_IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png")
+_VAL_FILE = re.compile(r"ILSVRC2012_val_(\d{8})\.JPEG$", re.IGNORECASE)
+
+
+def tfds_imagenet_file(name):
+    """The path of `name` in tensorflow-datasets' imagenet2012 folder (not imported)."""
+    spec = importlib.util.find_spec("tensorflow_datasets")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError(f"the ImageNet label list ships with tensorflow-datasets: pip install "
+                        f"tensorflow-datasets. Received: file={name}")
+    path = os.path.join(spec.submodule_search_locations[0], "datasets", "imagenet2012", name)
+    if not os.path.isfile(path):
+        raise DataError(f"{path} not found: reinstall tensorflow-datasets (pip install "
+                        f"--force-reinstall tensorflow-datasets). Received: file={name}")
+    return path
+
+
+def _read_lines(path):
+    with open(path, encoding="utf-8") as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+@registry.register_problem
+class ImageImagenet(image_problems.ImageProblem):
+    """ILSVRC2012 from its class folders, 1,000 synset classes, 224x224 RGB."""
+
+    image_size = 224
+    seed = 1234
+
+    @property
+    def num_classes(self):
+        return 1000
+
+    @property
+    def class_labels(self):
+        return _read_lines(tfds_imagenet_file("labels.txt"))
+
+    @property
+    def dataset_splits(self):
+        return [{"split": problem.DatasetSplit.TRAIN, "shards": 100},
+                {"split": problem.DatasetSplit.EVAL, "shards": 10}]
+
+    @property
+    def tokens_per_example(self):
+        return self.image_size * self.image_size // 16
+
+    def decode_metrics(self):
+        return ["accuracy", "accuracy_top5"]
+
+    def generate_samples(self, data_dir, tmp_dir, split):
+        del data_dir
+        files = self.labelled_files(tmp_dir, split)
+        if split == problem.DatasetSplit.TRAIN:
+            files = [files[i] for i in np.random.RandomState(self.seed).permutation(len(files))]
+        print(f"{self.name} {split}: {len(files)} images", file=sys.stderr, flush=True)
+        for path, label in files:
+            yield {"image": read_image(path, self.image_size, crop=True), "label": label}
+
+    def labelled_files(self, tmp_dir, split):
+        """Sorted `(image path, class id)` of `split` from the ImageNet folders."""
+        name = IMAGENET_SPLITS[problem.DatasetSplit.TRAIN if split == problem.DatasetSplit.TRAIN
+                               else problem.DatasetSplit.EVAL]
+        folder = os.path.join(tmp_dir or "", "imagenet", name)
+        if not tmp_dir or not os.path.isdir(folder):
+            raise DataError(
+                f"{self.name} reads ImageNet (ILSVRC2012) class folders: put the {name} images "
+                f"in --tmp_dir/imagenet/{name}/<wnid>/*.JPEG (e.g. imagenet/{name}/n01440764/"
+                f"...; untar ILSVRC2012_img_{name}.tar there). Received: folder={folder}")
+        ids = {wnid: i for i, wnid in enumerate(self.class_labels)}
+        entries = sorted(os.listdir(folder))
+        flat = [e for e in entries if _VAL_FILE.match(e)]
+        if flat and name == "val":
+            truth = _read_lines(tfds_imagenet_file("validation_labels.txt"))
+            return [(os.path.join(folder, e), ids[truth[int(_VAL_FILE.match(e).group(1)) - 1]])
+                    for e in flat]
+        files = []
+        for wnid in entries:
+            path = os.path.join(folder, wnid)
+            if not os.path.isdir(path):
+                continue
+            if wnid not in ids:
+                raise DataError(f"{path} is not an ImageNet class folder: folders of "
+                                f"imagenet/{name}/ must be named by the 1,000 ILSVRC2012 "
+                                f"synset ids (n01440764, ...). Received: folder={wnid}")
+            files += [(os.path.join(path, f), ids[wnid]) for f in sorted(os.listdir(path))
+                      if f.lower().endswith(_IMAGE_EXTENSIONS)]
+        if not files:
+            raise DataError(f"{folder} holds no <wnid>/*.JPEG images: put the {name} images "
+                            f"in --tmp_dir/imagenet/{name}/<wnid>/. Received: folder={folder}")
+        return files
+
+
+@registry.register_problem
+class ImageImagenet64(ImageImagenet):
+    """`image_imagenet` at 64x64."""
+
+    image_size = 64
+
+
+@registry.register_problem
+class ImageImagenet32(ImageImagenet):
+    """`image_imagenet` at 32x32."""
+
+    image_size = 32
+
+
+def read_image(path, size, crop=True):
+    """The uint8 RGB `[size, size, 3]` of an image file (JPEG, PNG, ...).
+
+    Transparency is composited on white. `crop=True` resizes the shorter side
+    to `size` and keeps the centre square (ImageNet, COCO); `crop=False` pads
+    the image to a square with white and resizes it whole (clip art).
+    """
+    try:
+        from PIL import Image
+    except ImportError as e:
+        raise DataError(f"reading image files needs Pillow: pip install pillow. "
+                        f"Received: {e}") from None
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            im = opened
+            if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P"
+                                                  and "transparency" in im.info):
+                im = im.convert("RGBA")
+                white = Image.new("RGBA", im.size, (255, 255, 255, 255))
+                im = Image.alpha_composite(white, im)
+            im = im.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
+        raise DataError(f"{path} is not a readable image ({e}); replace or delete it. "
+                        f"Received: path={path}") from None
+    width, height = im.size
+    if crop:
+        scale = size / min(width, height)
+        new = (max(size, round(width * scale)), max(size, round(height * scale)))
+        im = im.resize(new, Image.BICUBIC, reducing_gap=3.0)
+        left, top = (new[0] - size) // 2, (new[1] - size) // 2
+        im = im.crop((left, top, left + size, top + size))
+    else:
+        side = max(width, height)
+        square = Image.new("RGB", (side, side), (255, 255, 255))
+        square.paste(im, ((side - width) // 2, (side - height) // 2))
+        im = square.resize((size, size), Image.LANCZOS)
+    return np.asarray(im, np.uint8)
