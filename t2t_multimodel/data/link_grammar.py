@@ -88,6 +88,9 @@ def read_output(stdout, sentences):
         the sentence's tokens) or None when it gave no usable tree.
     """
     results = [None] * len(sentences)
+    positions = {}
+    for i, sentence in enumerate(sentences):
+        positions.setdefault(" ".join(sentence.split()), []).append(i)
     index, depth, chunk, line = -1, 0, [], []
     for char in stdout:
         if depth or char == "(":
@@ -98,9 +101,10 @@ def read_output(stdout, sentences):
             if not depth:
                 chunk = []
         elif char == "\n":
-            text = " ".join("".join(line).split())
-            if index + 1 < len(sentences) and text == " ".join(sentences[index + 1].split()):
-                index += 1
+            # An echoed sentence: the next one, or a later one if some printed nothing.
+            later = [i for i in positions.get(" ".join("".join(line).split()), []) if i > index]
+            if later:
+                index = later[0]
             line = []
         else:
             line.append(char)

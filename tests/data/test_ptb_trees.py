@@ -7,19 +7,19 @@ from t2t_multimodel.data import ptb_trees
 # The real `.mrg` layout: trees span lines, an unlabelled outer "( ... )",
 # -NONE- traces with indices, function tags, PTB bracket escapes.
 MRG = """\
-( (S 
+( (S
     (NP-SBJ-1 (NNP Ms.) (NNP Haag) )
-    (VP (VBZ plays) 
+    (VP (VBZ plays)
       (NP (NNP Elianti) (-LRB- -LRB-) (NNP Ltd.) (-RRB- -RRB-) ))
     (. .) ))
-( (SINV 
-    (S-TPC-2 
+( (SINV
+    (S-TPC-2
       (NP-SBJ (-NONE- *-1) )
-      (VP (VBG Declining) 
-        (PP-TMP=3 (IN after) 
+      (VP (VBG Declining)
+        (PP-TMP=3 (IN after)
           (NP (DT the) (NN report) ))))
-    (, ,) 
-    (VP (VBD said) 
+    (, ,)
+    (VP (VBD said)
       (S (-NONE- *T*-2) ))
     (NP-SBJ (DT the) (NN firm) )
     (PRT|ADVP (RP up) )
