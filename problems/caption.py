@@ -116,6 +116,7 @@ class ImageCaptionTuxpaint(image_text_problems.Image2TextProblem):
     """Tux Paint stamps and their English descriptions (real human captions)."""
 
     image_size = 32
+    image_fit = "pad"
     dev_percent = 10
     seed = 1234
 

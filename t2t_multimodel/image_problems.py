@@ -208,12 +208,27 @@ class ImageProblem(problem.Problem):
     def decode_metrics(self):
         return [metrics.Metrics.ACC, metrics.Metrics.ACC_TOP5]
 
+    image_size = None
+    """int or None. Set by problems whose data is resized to `image_size`
+    squared: served images of another size are resized the same way in the
+    graph (`image_fit`), and transparency is composited on white."""
+
+    image_fit = "crop"
+    """How `image_size` is reached: "crop" (shorter side, then the centre
+    square) or "pad" (padded to a square with white, then resized)."""
+
     def serving_inputs(self, strings):
-        """Each string is an encoded image file (PNG/JPEG/GIF/BMP) of the problem's size."""
-        channels = self.num_channels
-        images = tf.map_fn(
-            lambda data: tf.io.decode_image(data, channels=channels, expand_animations=False),
-            strings, fn_output_signature=tf.TensorSpec([None, None, channels], tf.uint8))
+        """Each string is an encoded image file (PNG/JPEG/GIF/BMP) of the problem's
+        size, or of any size when the problem sets `image_size`."""
+        channels, size, fit = self.num_channels, self.image_size, self.image_fit
+
+        def decode(data):
+            if size:
+                return _fit_image(data, channels, size, fit)
+            return tf.io.decode_image(data, channels=channels, expand_animations=False)
+
+        images = tf.map_fn(decode, strings,
+                           fn_output_signature=tf.TensorSpec([None, None, channels], tf.uint8))
         return images, tf.constant(1)
 
     def dev_pair(self, example):
@@ -272,3 +287,39 @@ class ImageProblem(problem.Problem):
             raise DataError(f"all images of {self.name} must have one shape {shape}. "
                             f"Received: image.shape={image.shape}")
         return image
+
+
+def _fit_image(data, channels, size, fit):
+    """An encoded image file -> uint8 `[size, size, channels]`, in TF ops only.
+
+    Alpha is composited on white; an image already `size` squared keeps its
+    exact pixels; others are resized (bicubic, antialiased) by `fit`.
+    """
+    if channels == 3:  # PNG transparency (other formats have none) on white
+        def on_white():
+            rgba = tf.cast(tf.io.decode_png(data, channels=4), tf.float32)
+            alpha = rgba[..., 3:] / 255.0
+            return tf.cast(tf.round(rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)), tf.uint8)
+
+        image = tf.cond(tf.equal(tf.strings.substr(data, 0, 4), b"\x89PNG"), on_white,
+                        lambda: tf.io.decode_image(data, channels=3, expand_animations=False))
+    else:
+        image = tf.io.decode_image(data, channels=channels, expand_animations=False)
+    shape = tf.shape(image)
+    height, width = shape[0], shape[1]
+
+    def resized():
+        x = tf.cast(image, tf.float32)
+        if fit == "pad":  # pad with white: resize the inverted image with black padding
+            x = 255.0 - tf.image.resize_with_pad(255.0 - x, size, size, method="bicubic",
+                                                 antialias=True)
+        else:
+            scale = size / tf.cast(tf.minimum(height, width), tf.float32)
+            new = tf.maximum(size, tf.cast(tf.round(tf.cast(tf.stack([height, width]),
+                                                            tf.float32) * scale), tf.int32))
+            x = tf.image.resize(x, new, method="bicubic", antialias=True)
+            x = tf.image.resize_with_crop_or_pad(x, size, size)
+        return tf.cast(tf.clip_by_value(tf.round(x), 0.0, 255.0), tf.uint8)
+
+    return tf.cond(tf.logical_and(tf.equal(height, size), tf.equal(width, size)),
+                   lambda: image, resized)

@@ -15,8 +15,8 @@ class TinyCaptions(image_text_problems.Image2TextProblem):
 
 Each sample is one image and its reference captions. Train stores one
 example per (image, caption) pair; dev and test store one example per image,
-its first caption as `targets` and every caption in `image/captions`, so a
-metric can score a decode against all references (`dev_references`).
+its first caption as `targets` and every caption in `image/captions`, so
+BLEU scores a decode against all references (`dev_pair`).
 """
 
 import tensorflow as tf
@@ -109,16 +109,15 @@ class Image2TextProblem(image_problems.ImageProblem, text_problems.Text2TextProb
         return ["bleu"]
 
     def dev_pair(self, example):
-        """`(PNG bytes, first reference caption)` of one dev example."""
-        return (example["image/encoded"].numpy(), example["targets"].numpy().decode("utf-8"))
-
-    def dev_references(self, example):
-        """Every reference caption of one dev example (for multi-reference BLEU)."""
+        """`(PNG bytes, reference)` of one dev example: its caption, or the list
+        of its captions when it has several (multi-reference BLEU)."""
         captions = example["image/captions"]
         if isinstance(captions, tf.SparseTensor):
             captions = captions.values
-        values = [c.decode("utf-8") for c in captions.numpy().tolist()]
-        return values or [example["targets"].numpy().decode("utf-8")]
+        references = [c.decode("utf-8") for c in captions.numpy().tolist()]
+        if len(references) < 2:
+            references = example["targets"].numpy().decode("utf-8")
+        return example["image/encoded"].numpy(), references
 
     # ---- Data generation ------------------------------------------------
     def generate_data(self, data_dir, tmp_dir, task_id=-1):

@@ -171,3 +171,29 @@ def test_image_encoder_round_trip_and_errors():
         encoder.decode([256] + ids[1:])
     with pytest.raises(ValueError, match="Received: channels=5"):
         image_problems.ImageEncoder(channels=5)
+
+
+class SizedImages(image_problems.ImageProblem):
+    num_classes = 2
+    image_size = 6
+
+
+@pytest.mark.parametrize("fit", ["crop", "pad"])
+def test_serving_resizes_other_sizes_and_composites_alpha_on_white(fit):
+    p = SizedImages()
+    p.image_fit = fit
+    exact = _image(1)[:3, :3].repeat(2, axis=0).repeat(2, axis=1)  # 6x6
+    wide = np.full([8, 16, 3], 200, np.uint8)
+    transparent = np.zeros([6, 6, 4], np.uint8)  # fully transparent black
+    files = [tf.io.encode_png(exact), tf.io.encode_jpeg(wide, quality=100),
+             tf.io.encode_png(transparent)]
+    images, _ = p.serving_inputs(tf.stack(files))
+    images = images.numpy()
+    assert images.shape == (3, 6, 6, 3) and images.dtype == np.uint8
+    np.testing.assert_array_equal(images[0], exact)  # the right size: pixels kept
+    if fit == "crop":
+        assert np.abs(images[1].astype(int) - 200).max() <= 2
+    else:  # the 8x16 image fills 3 middle rows; the padding is white
+        assert (images[1][0] == 255).all() and (images[1][-1] == 255).all()
+        assert np.abs(images[1][2].astype(int) - 200).max() <= 2
+    assert (images[2] == 255).all()
