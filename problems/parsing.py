@@ -179,7 +179,7 @@ class ParsingEnglishSilver(ParsingProblem):
     the next `train_size` the train split, so the held-out sets do not change
     with `train_size`. `link-parser` runs in `num_processes` processes;
     the parsed pairs are cached in `<tmp_dir>/parsing_english_silver/`.
-    Default size: 10,000 train sentences (21,000 parsed with a 5% margin for
+    Default size: 10,000 train sentences (11,550 parsed, with a 5% margin for
     failures), about 35 s on 2 idle cores, 2-3 minutes on a busy machine.
 
     Example:

@@ -1,0 +1,150 @@
+"""Parsing problems: the PTB `.mrg` loader, the link-grammar silver stand-in, vocabularies."""
+
+import os
+import shutil
+
+import pytest
+
+from t2t_multimodel import registry
+from t2t_multimodel.data import ptb_trees, shards, system_packages
+from t2t_multimodel.errors import DataError
+from t2t_multimodel.metrics import decode
+from t2t_multimodel.problems import parsing
+
+needs_link_parser = pytest.mark.skipif(
+    shutil.which("link-parser") is None, reason="link-parser missing: apt-get install link-grammar")
+
+# A section's file in the LDC layout: multi-line trees, traces, function tags.
+MRG = """\
+( (S
+    (NP-SBJ-1 (DT The) (NN board) )
+    (VP (VBD agreed)
+      (S (NP-SBJ (-NONE- *-1) )
+        (VP (TO to)
+          (VP (VB meet)
+            (NP-TMP (NNP {day}) )))))
+    (. .) ))
+( (S
+    (NP-SBJ (PRP It) )
+    (VP (VBD rained) )
+    (. .) ))
+"""
+
+
+def write_treebank(root, sections=range(0, 25)):
+    wsj = os.path.join(root, "treebank_3", "parsed", "mrg", "wsj")
+    for section in sections:
+        os.makedirs(os.path.join(wsj, f"{section:02d}"))
+        path = os.path.join(wsj, f"{section:02d}", f"wsj_{section:02d}01.mrg")
+        with open(path, "w") as f:
+            f.write(MRG.replace("{day}", f"Day{section:02d}"))
+    return wsj
+
+
+def test_ptb_reads_the_standard_split(tmp_path):
+    write_treebank(str(tmp_path))
+    problem = registry.problem("parsing_english_ptb")
+    samples = {split: list(problem.generate_samples(None, str(tmp_path), split))
+               for split in ("train", "eval", "test")}
+    assert [len(samples[s]) for s in ("train", "eval", "test")] == [40, 2, 2]
+    days = {s: {x["inputs"].split()[-2] for x in samples[s][::2]} for s in samples}
+    assert days["train"] == {f"Day{n:02d}" for n in range(2, 22)}
+    assert days["eval"] == {"Day22"} and days["test"] == {"Day23"}
+    assert samples["eval"] == [
+        {"inputs": "The board agreed to meet Day22 .",
+         "targets": "S NP XX XX /NP VP XX S VP XX VP XX NP XX /NP /VP /VP /S /VP XX /S"},
+        {"inputs": "It rained .", "targets": "S NP XX /NP VP XX /VP XX /S"}]
+
+
+def test_ptb_missing_treebank_says_where_to_put_it(tmp_path):
+    problem = registry.problem("parsing_english_ptb")
+    with pytest.raises(DataError) as error:
+        problem.generate_data(str(tmp_path / "data"), str(tmp_path / "tmp"))
+    message = str(error.value)
+    expected = os.path.join(str(tmp_path / "tmp"), "treebank_3/parsed/mrg/wsj/02/wsj_0200.mrg")
+    assert expected in message and "LDC99T42" in message
+    assert message.endswith(f"Received: tmp_dir={tmp_path / 'tmp'}")
+    write_treebank(str(tmp_path / "tmp"), sections=range(2, 22))  # no 22 and 23
+    with pytest.raises(DataError, match="section 22 not found"):
+        list(problem.generate_samples(None, str(tmp_path / "tmp"), "eval"))
+
+
+def test_ptb_treebank_dir_attribute_and_data(tmp_path):
+    wsj = write_treebank(str(tmp_path / "ldc"))
+
+    class MyPtb(parsing.ParsingEnglishPtb):
+        treebank_dir = wsj
+
+    problem = MyPtb()
+    data_dir = str(tmp_path / "data")
+    problem.generate_data(data_dir, None)
+    assert len(shards.find_shards(data_dir, problem.dataset_filename(), "test")) == 1
+    encoders = problem.get_feature_encoders(data_dir)
+    target = "S NP XX /NP VP XX /VP XX /S"
+    assert encoders["targets"].decode(encoders["targets"].encode(target)) == target
+    assert encoders["inputs"].decode(encoders["inputs"].encode("It rained .")) == "It rained ."
+    hparams = problem.get_hparams(data_dir=data_dir)
+    assert hparams.vocab_size["targets"] == 2 + len(ptb_trees.target_tokens())
+    assert hparams.vocab_name["targets"] == parsing.TARGET_VOCAB_NAME
+    assert problem.decode_metrics() == ["bracket_f1", "malformed_tree_rate"]
+    assert set(problem.decode_metrics()) <= set(decode.names())
+
+
+def test_ptb_corrupt_file_is_a_data_error(tmp_path):
+    wsj = write_treebank(str(tmp_path))
+    with open(os.path.join(wsj, "02", "wsj_0201.mrg"), "a") as f:
+        f.write("( (S (NP (NN dog) )\n")
+    with pytest.raises(DataError, match="wsj_0201.mrg is not a Penn Treebank .mrg file"):
+        list(registry.problem("parsing_english_ptb").generate_samples(None, str(tmp_path),
+                                                                      "train"))
+
+
+SENTENCES = [
+    "The jury said it did find that many of the election laws are outmoded.",
+    "He stood there watching until it had gone from his sight.",
+    "Only a relative handful of such reports was received.",
+    "The clouds bulged downward and burst suddenly into a great black funnel.",
+    "Another week passed, and the missionaries were enjoying the voyage.",
+    "She didn't know what to say to him.",
+    "Mr. Brown's house is on the corner of Main Street.",
+    "We shall never forget how kind you were.",
+    "The new law will take effect in January.",
+    "Why don't you come with us tomorrow?",
+    "The committee approved the plan after a long debate.",
+    "A small boy ran across the street to his mother.",
+    "They had lived in the old house for many years.",
+    "The doctor told her to rest for a week.",
+    "Most of the farmers planted corn in the spring.",
+    "The train arrived at the station late in the evening.",
+]
+
+
+@needs_link_parser
+def test_silver_problem_splits_caches_and_says_silver(tmp_path, monkeypatch, capsys):
+    # Ineligible: too short, brackets, a duplicate.
+    brown = SENTENCES + ["Too short here.", "The dog (a terrier) barked at the mailman.",
+                         SENTENCES[0]]
+    monkeypatch.setattr(system_packages, "brown_sentences", lambda tmp_dir: brown)
+
+    class SmallSilver(parsing.ParsingEnglishSilver):
+        train_size, dev_size, test_size = 10, 2, 2
+
+    data_dir, tmp_dir = str(tmp_path / "data"), str(tmp_path / "tmp")
+    problem = SmallSilver()
+    problem.generate_data(data_dir, tmp_dir)
+    assert "SILVER" in capsys.readouterr().err
+    splits = {s: list(problem.generate_samples(data_dir, tmp_dir, s))
+              for s in ("train", "eval", "test")}
+    assert [len(splits[s]) for s in ("train", "eval", "test")] == [10, 2, 2]
+    inputs = [x["inputs"] for s in splits.values() for x in s]
+    assert len(set(inputs)) == 14  # disjoint splits, no duplicate
+    for sample in (x for s in splits.values() for x in s):
+        tree = ptb_trees.parse_linearized(sample["targets"])
+        assert ptb_trees.labelled_spans(tree)[1] == len(sample["inputs"].split())
+        assert "".join(sample["inputs"].split()) in {"".join(s.split()) for s in SENTENCES}
+    # The cache is reused: no link-parser needed, same rows; a new size re-parses.
+    monkeypatch.setattr(system_packages, "require_binary", pytest.fail)
+    assert list(SmallSilver().generate_samples(data_dir, tmp_dir, "eval")) == splits["eval"]
+    encoders = problem.get_feature_encoders(data_dir)
+    ids = encoders["targets"].encode(splits["eval"][0]["targets"])
+    assert encoders["targets"].decode(ids) == splits["eval"][0]["targets"]
