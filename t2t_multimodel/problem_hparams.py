@@ -20,6 +20,9 @@ class ProblemHParams:
     Args:
         modality: dict. Feature name -> modality name ("symbol", "image", ...).
         vocab_size: dict. Feature name -> vocabulary size (or class count).
+        vocab_name: dict. Feature name -> the vocabulary's identity (e.g. its
+            file name); the MultiModel shares a modality net between problems
+            only when the names match (absent: when the sizes match).
         input_space_id: int. Space id of the inputs.
         target_space_id: int. Space id of the targets: the command token.
         loss_multiplier: float. Scales this problem's loss in a mixture.
@@ -29,9 +32,10 @@ class ProblemHParams:
 
     def __init__(self, modality=None, vocab_size=None, input_space_id=0,
                  target_space_id=0, loss_multiplier=1.0, stop_at_eos=True,
-                 **extra):
+                 vocab_name=None, **extra):
         self.modality = dict(modality or {})
         self.vocab_size = dict(vocab_size or {})
+        self.vocab_name = dict(vocab_name or {})
         self.input_space_id = int(input_space_id)
         self.target_space_id = int(target_space_id)
         self.loss_multiplier = float(loss_multiplier)

@@ -292,9 +292,12 @@ class Text2TextProblem(problem.Problem):
         defaults.stop_at_eos = True
         defaults.modality = {"targets": "symbol"}
         defaults.vocab_size = {"targets": encoders["targets"].vocab_size}
+        vocab = self.vocab_filename if self.vocab_type != VocabType.CHARACTER else "bytes"
+        defaults.vocab_name = {"targets": vocab}
         if self.has_inputs:
             defaults.modality["inputs"] = "symbol"
             defaults.vocab_size["inputs"] = encoders["inputs"].vocab_size
+            defaults.vocab_name["inputs"] = vocab
         if self.vocab_type == VocabType.CHARACTER:
             defaults.loss_multiplier = 2.0
 

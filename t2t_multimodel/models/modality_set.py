@@ -1,5 +1,7 @@
 """`ModalitySet`: one modality net per (modality, vocabulary), shared by problems."""
 
+import re
+
 from t2t_multimodel import registry
 from t2t_multimodel.errors import T2TError
 
@@ -13,8 +15,11 @@ class ModalitySet:
 
     The paper's point: problems of one modality share its net ("one net per
     modality, not per task"). Two problems get the same instance when they
-    name the same modality with the same vocabulary size (T2T named modality
-    scopes the same way: `symbol_modality_<vocab>_<hidden>`). A symbol
+    name the same modality with the same vocabulary: the same
+    `ProblemHParams.vocab_name` (e.g. the vocabulary file) where the problems
+    set one, else the same vocabulary size (T2T named modality scopes by size
+    alone, `symbol_modality_<vocab>_<hidden>`, so two different vocabularies
+    of one size shared an embedding; `vocab_name` prevents that). A symbol
     vocabulary used for both inputs and targets shares one embedding table
     when `shared_embedding_and_softmax_weights` is set, as in the Transformer.
 
@@ -55,12 +60,17 @@ class ModalitySet:
 
     @staticmethod
     def _key(php, feature):
-        return (php.modality[feature], php.vocab_size.get(feature))
+        vocab_name = getattr(php, "vocab_name", {}).get(feature)
+        key = (php.modality[feature], php.vocab_size.get(feature))
+        return key + (vocab_name,) if vocab_name else key
 
     def _create(self, php, feature, key, dtype):
         modality_name = php.modality[feature]
         vocab = php.vocab_size.get(feature)
-        layer_name = "_".join(str(part) for part in (modality_name, vocab, "modality")
+        vocab_name = key[2] if len(key) > 2 and key[2] != "inputs" else None
+        if vocab_name:  # a layer name: letters, digits and underscores only
+            vocab_name = re.sub(r"\W+", "_", str(vocab_name)).strip("_")
+        layer_name = "_".join(str(part) for part in (modality_name, vocab, vocab_name, "modality")
                               if part is not None)
         if key[-1] == "inputs":
             layer_name = "inputs_" + layer_name
