@@ -281,7 +281,8 @@ def read_image(path, size, crop=True):
 
     Transparency is composited on white. `crop=True` resizes the shorter side
     to `size` and keeps the centre square (ImageNet, COCO); `crop=False` pads
-    the image to a square with white and resizes it whole (clip art).
+    the image to a square with white and resizes it whole by area averaging
+    (clip art: no ringing halos on the white).
     """
     try:
         from PIL import Image
@@ -312,5 +313,5 @@ def read_image(path, size, crop=True):
         side = max(width, height)
         square = Image.new("RGB", (side, side), (255, 255, 255))
         square.paste(im, ((side - width) // 2, (side - height) // 2))
-        im = square.resize((size, size), Image.LANCZOS)
+        im = square.resize((size, size), Image.BOX)
     return np.asarray(im, np.uint8)

@@ -190,3 +190,105 @@ def test_fashion_mnist_corrupt_files_are_clear_errors(damage, message, no_system
     with pytest.raises(DataError, match=message):
         registry.problem("image_fashion_mnist").generate_data(str(tmp_path / "data"), tmp_dir)
     assert os.listdir(tmp_path / "data") == []
+
+
+# ---- image_imagenet ---------------------------------------------------------
+WNIDS = ["n01440764", "n01443537", "n15075141"]  # the first two and the last ILSVRC2012 class
+
+
+def _write_jpeg(path, height, width, colour):
+    import tensorflow as tf
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    pixels = np.zeros([height, width, 3], np.uint8) + np.array(colour, np.uint8)
+    with open(path, "wb") as f:
+        f.write(tf.io.encode_jpeg(pixels, quality=100).numpy())
+
+
+def _imagenet_tree(tmp_dir, flat_val=False):
+    """train/<wnid>/*.JPEG of different sizes, one colour per class; val by class or flat."""
+    colours = {"n01440764": (250, 10, 10), "n01443537": (10, 250, 10), "n15075141": (10, 10, 250)}
+    sizes = [(40, 60), (50, 32), (33, 33)]
+    for i, wnid in enumerate(WNIDS):
+        for j, (h, w) in enumerate(sizes[:2 + (i == 0)]):
+            _write_jpeg(os.path.join(tmp_dir, "imagenet", "train", wnid, f"{wnid}_{j}.JPEG"),
+                        h, w, colours[wnid])
+    truth = image._read_lines(image.tfds_imagenet_file("validation_labels.txt"))
+    if flat_val:  # the official val tar: labels from the ground-truth list, by file number
+        for number in (1, 2, 3):
+            wnid = truth[number - 1]
+            _write_jpeg(os.path.join(tmp_dir, "imagenet", "val",
+                                     f"ILSVRC2012_val_{number:08d}.JPEG"), 36, 48,
+                        colours.get(wnid, (128, 128, 128)))
+        return [truth[0], truth[1], truth[2]]
+    for wnid in WNIDS[:2]:
+        _write_jpeg(os.path.join(tmp_dir, "imagenet", "val", wnid, "val_0.JPEG"), 64, 40,
+                    colours[wnid])
+    return WNIDS[:2]
+
+
+def test_imagenet_reads_class_folders_and_resizes(tmp_path):
+    tmp_dir, data_dir = str(tmp_path / "tmp"), str(tmp_path / "data")
+    val_wnids = _imagenet_tree(tmp_dir)
+    p = registry.problem("image_imagenet32")
+    labels = p.class_labels
+    assert len(labels) == 1000 and labels[:2] == WNIDS[:2] and labels[-1] == WNIDS[2]
+    p.generate_data(data_dir, tmp_dir)
+    train = _examples(p, data_dir, "train")
+    assert len(train) == 7
+    colour_of = {0: 0, 1: 1, 999: 2}  # the bright channel of each class's colour
+    for ex in train:
+        assert ex["inputs"].shape == (32, 32, 3) and ex["inputs"].dtype == np.uint8
+        label = int(ex["targets"][0])
+        assert int(np.argmax(ex["inputs"].reshape(-1, 3).mean(0))) == colour_of[label]
+    assert sorted(int(ex["targets"][0]) for ex in train) == [0, 0, 0, 1, 1, 999, 999]
+    dev = _examples(p, data_dir, "eval")
+    assert [labels[int(ex["targets"][0])] for ex in dev] == val_wnids
+    assert p.get_feature_encoders(data_dir)["targets"].decode([999]) == "n15075141"
+    assert p.decode_metrics() == ["accuracy", "accuracy_top5"]
+    assert (registry.problem("image_imagenet").image_size, p.image_size) == (224, 32)
+
+
+def test_imagenet_flat_val_folder_takes_labels_from_the_ground_truth_list(tmp_path):
+    tmp_dir = str(tmp_path / "tmp")
+    expected = _imagenet_tree(tmp_dir, flat_val=True)
+    p = registry.problem("image_imagenet32")
+    files = p.labelled_files(tmp_dir, "eval")
+    assert [os.path.basename(f) for f, _ in files] == [
+        f"ILSVRC2012_val_{n:08d}.JPEG" for n in (1, 2, 3)]
+    assert [p.class_labels[label] for _, label in files] == expected
+
+
+def test_imagenet_missing_or_misnamed_folders_are_one_line_errors(tmp_path):
+    p = registry.problem("image_imagenet")
+    with pytest.raises(DataError) as info:
+        p.generate_data(str(tmp_path / "data"), str(tmp_path / "tmp"))
+    message = str(info.value)
+    assert "\n" not in message and "--tmp_dir/imagenet/train/<wnid>/*.JPEG" in message
+    assert f"Received: folder={tmp_path / 'tmp' / 'imagenet' / 'train'}" in message
+    os.makedirs(tmp_path / "tmp" / "imagenet" / "train" / "cats")
+    with pytest.raises(DataError, match="synset ids .* Received: folder=cats"):
+        p.generate_data(str(tmp_path / "data"), str(tmp_path / "tmp"))
+    _write_jpeg(str(tmp_path / "tmp" / "imagenet" / "train" / "cats" / "x.JPEG"), 8, 8, (1, 1, 1))
+    os.rename(tmp_path / "tmp" / "imagenet" / "train" / "cats",
+              tmp_path / "tmp" / "imagenet" / "train" / "n01440764")
+    with open(tmp_path / "tmp" / "imagenet" / "train" / "n01440764" / "y.JPEG", "wb") as f:
+        f.write(b"not a jpeg")
+    with pytest.raises(DataError, match=r"y.JPEG is not a readable image .* Received: path="):
+        p.generate_data(str(tmp_path / "data"), str(tmp_path / "tmp"))
+    assert os.listdir(tmp_path / "data") == []
+
+
+def test_read_image_crops_or_pads_and_composites_alpha_on_white(tmp_path):
+    from PIL import Image
+
+    rgba = np.zeros([20, 40, 4], np.uint8)
+    rgba[:, :20] = (255, 0, 0, 255)  # left half opaque red, right half transparent
+    Image.fromarray(rgba).save(tmp_path / "stamp.png")
+    cropped = image.read_image(str(tmp_path / "stamp.png"), 10, crop=True)
+    assert cropped.shape == (10, 10, 3)
+    # The centre square of the 20x40 image: red on its left, white on its right.
+    assert tuple(cropped[5, 0]) == (255, 0, 0) and tuple(cropped[5, 9]) == (255, 255, 255)
+    padded = image.read_image(str(tmp_path / "stamp.png"), 10, crop=False)
+    assert tuple(padded[0, 0]) == (255, 255, 255) and tuple(padded[5, 1]) == (255, 0, 0)
+    assert (padded[0] == 255).all() and (padded[-1] == 255).all()  # white padding rows
