@@ -1,5 +1,7 @@
 """Parsing problems: the PTB `.mrg` loader, the link-grammar silver stand-in, vocabularies."""
 
+import contextlib
+import io
 import os
 import shutil
 
@@ -10,9 +12,6 @@ from t2t_multimodel.data import ptb_trees, shards, system_packages
 from t2t_multimodel.errors import DataError
 from t2t_multimodel.metrics import decode
 from t2t_multimodel.problems import parsing
-
-needs_link_parser = pytest.mark.skipif(
-    shutil.which("link-parser") is None, reason="link-parser missing: apt-get install link-grammar")
 
 # A section's file in the LDC layout: multi-line trees, traces, function tags.
 MRG = """\
@@ -119,20 +118,30 @@ SENTENCES = [
 ]
 
 
-@needs_link_parser
-def test_silver_problem_splits_caches_and_says_silver(tmp_path, monkeypatch, capsys):
+class SmallSilver(parsing.ParsingEnglishSilver):
+    train_size, dev_size, test_size = 10, 2, 2
+
+
+@pytest.fixture(scope="module")
+def silver(tmp_path_factory):
+    """(problem, data_dir, tmp_dir, stderr of datagen) of a 14-sentence silver set."""
+    if shutil.which("link-parser") is None:
+        pytest.skip("link-parser missing: apt-get install link-grammar")
     # Ineligible: too short, brackets, a duplicate.
     brown = SENTENCES + ["Too short here.", "The dog (a terrier) barked at the mailman.",
                          SENTENCES[0]]
-    monkeypatch.setattr(system_packages, "brown_sentences", lambda tmp_dir: brown)
+    root = tmp_path_factory.mktemp("silver")
+    data_dir, tmp_dir = str(root / "data"), str(root / "tmp")
+    problem, stderr = SmallSilver(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stderr(stderr):
+        patch.setattr(system_packages, "brown_sentences", lambda tmp_dir: brown)
+        problem.generate_data(data_dir, tmp_dir)
+    return problem, data_dir, tmp_dir, stderr.getvalue()
 
-    class SmallSilver(parsing.ParsingEnglishSilver):
-        train_size, dev_size, test_size = 10, 2, 2
 
-    data_dir, tmp_dir = str(tmp_path / "data"), str(tmp_path / "tmp")
-    problem = SmallSilver()
-    problem.generate_data(data_dir, tmp_dir)
-    assert "SILVER" in capsys.readouterr().err
+def test_silver_problem_splits_caches_and_says_silver(silver, monkeypatch):
+    problem, data_dir, tmp_dir, stderr = silver
+    assert "SILVER" in stderr
     splits = {s: list(problem.generate_samples(data_dir, tmp_dir, s))
               for s in ("train", "eval", "test")}
     assert [len(splits[s]) for s in ("train", "eval", "test")] == [10, 2, 2]
@@ -142,9 +151,26 @@ def test_silver_problem_splits_caches_and_says_silver(tmp_path, monkeypatch, cap
         tree = ptb_trees.parse_linearized(sample["targets"])
         assert ptb_trees.labelled_spans(tree)[1] == len(sample["inputs"].split())
         assert "".join(sample["inputs"].split()) in {"".join(s.split()) for s in SENTENCES}
-    # The cache is reused: no link-parser needed, same rows; a new size re-parses.
+    # The cache is reused: no Brown corpus and no link-parser needed, same rows.
     monkeypatch.setattr(system_packages, "require_binary", pytest.fail)
+    monkeypatch.setattr(system_packages, "brown_sentences", pytest.fail)
     assert list(SmallSilver().generate_samples(data_dir, tmp_dir, "eval")) == splits["eval"]
     encoders = problem.get_feature_encoders(data_dir)
     ids = encoders["targets"].encode(splits["eval"][0]["targets"])
     assert encoders["targets"].decode(ids) == splits["eval"][0]["targets"]
+
+
+def test_silver_trains_with_its_two_vocabularies(silver, tmp_path):
+    from t2t_multimodel.training import trainer
+
+    _, data_dir, _, _ = silver
+    # A fresh instance: the trainer seeds TF first, which frees encoders loaded before.
+    result = trainer.train(
+        SmallSilver(), "transformer", "transformer_tiny", data_dir, str(tmp_path / "run"),
+        hparams_overrides=("hidden_size=32,filter_size=64,num_heads=2,num_hidden_layers=1,"
+                           "batch_size=512,learning_rate=0.01,learning_rate_warmup_steps=10,"
+                           "dropout=0.0,attention_dropout=0.0,relu_dropout=0.0"),
+        train_steps=60, eval_steps=1, save_checkpoints_steps=60, local_eval_frequency=0,
+        log_fn=lambda line: None, log_step_count_steps=10)
+    losses = [loss for _, loss, _ in result["train_history"]]
+    assert losses[-1] < 0.6 * losses[0]
