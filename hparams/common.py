@@ -17,6 +17,10 @@ def basic_params1():
         batch_size=4096,  # tokens per batch
         max_length=256,  # drop longer training examples (0: batch_size)
         eval_max_length=0,  # 0: keep every eval example
+        # Eval also decodes this many dev examples for real and reports the
+        # problem's decode metrics (BLEU, WER, F1, ...) as decode_<name>.
+        eval_decode_samples=0,
+        eval_decode_beam_size=1,
         min_length_bucket=8,
         length_bucket_step=1.1,
         shuffle_buffer_size=1024,

@@ -12,6 +12,11 @@ determine are computed here, summed over the batches before dividing:
 `loss` (the model's training loss, token-weighted) is always reported. The
 other names (`approx_bleu_score`, `rouge_*`, `edit_distance`, ...) need
 decoded outputs; they are listed once as "computed by t2t-decoder".
+
+With the hparam `eval_decode_samples` > 0, each evaluation also decodes that
+many dev examples for real (greedy, through the same `ServingModule` the
+export uses) and adds the problem's `decode_metrics()` (BLEU, chrF, WER,
+bracket F1, top-1/top-5, ...) under `decode_<name>`: `DecodeEvaluator`.
 """
 
 import numpy as np
@@ -64,12 +69,13 @@ class Evaluator:
     ```
     """
 
-    def __init__(self, model, dataset_fn, metric_names, log_fn=print):
+    def __init__(self, model, dataset_fn, metric_names, log_fn=print, decode_evaluator=None):
         self.model = model
         self.dataset_fn = dataset_fn
         self.log_fn = log_fn
+        self.decode_evaluator = decode_evaluator
         self.names, self.by_decoder = split_metric_names(metric_names)
-        if self.by_decoder:
+        if self.by_decoder and decode_evaluator is None:
             log_fn(f"Eval metrics computed by t2t-decoder, not here: "
                    f"{', '.join(self.by_decoder)}")
         self._dataset = None
@@ -96,4 +102,54 @@ class Evaluator:
                 sums[key] = sums.get(key, 0.0) + np.float64(value.numpy())
             batches += 1
         self.last_batches = batches
-        return metrics_from_sums(sums, self.names)
+        values = metrics_from_sums(sums, self.names)
+        if self.decode_evaluator is not None:
+            values.update(self.decode_evaluator.evaluate())
+        return values
+
+
+class DecodeEvaluator:
+    """Scores real decodes of dev examples with the problem's `decode_metrics()`.
+
+    Args:
+        model: the trained `T2TModel` (a mixture's whole model).
+        problem: the `Problem` to decode.
+        problem_key: str or None. The problem's name in a mixture's model.
+        data_dir: str. Where the dev shards are.
+        num_samples: int. Dev examples decoded per evaluation (the first ones,
+            so every evaluation scores the same examples).
+        beam_size: int. 1 decodes greedily.
+
+    Example:
+
+    ```python
+    DecodeEvaluator(model, problem, None, data_dir, 64).evaluate()  # {"decode_bleu": 3.1, ...}
+    ```
+    """
+
+    def __init__(self, model, problem, problem_key, data_dir, num_samples, beam_size=1):
+        self.model = model
+        self.problem = problem
+        self.problem_key = problem_key
+        self.data_dir = data_dir
+        self.num_samples = int(num_samples)
+        self.beam_size = int(beam_size)
+        self._module = None
+        self._pairs = None
+
+    def evaluate(self):
+        """`{"decode_<metric>": value}` over the first `num_samples` dev examples."""
+        from t2t_multimodel.decoding import decoder
+        from t2t_multimodel.export.serving_module import ServingModule
+
+        dhp = decoder.decode_hparams(f"beam_size={self.beam_size},num_samples={self.num_samples}")
+        if self._module is None:
+            encoders = self.problem.get_feature_encoders(self.data_dir)
+            self._module = ServingModule(
+                self.model, encoders["inputs"], encoders["targets"],
+                self.problem.get_hparams().target_space_id, beam_size=self.beam_size,
+                problem=self.problem_key, input_fn=self.problem.serving_inputs)
+            self._pairs = decoder.dev_examples(self.problem, self.data_dir, self.num_samples)
+        inputs, references = self._pairs
+        values, _ = decoder.decode_metrics(self.problem, self._module, inputs, references, dhp)
+        return {f"decode_{name}": value for name, value in values.items()}
