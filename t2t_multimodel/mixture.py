@@ -125,7 +125,7 @@ def resolve(spec):
     names = [n.strip() for n in str(spec or "").split(",") if n.strip()]
     if not names:
         raise T2TError(f"--problem is required. Received: problem={spec!r}")
-    if len(names) == 1 and names[0] in registry.Registries.mixtures:
+    if len(names) == 1 and names[0] in registry.list_mixtures():
         made = registry.mixture(names[0])
         made = made() if callable(made) and not isinstance(made, Mixture) else made
         if not isinstance(made, Mixture):

@@ -206,6 +206,11 @@ def mixture(name):
     return Registries.mixtures[name]
 
 
+def list_mixtures():
+    _ensure_builtins()
+    return Registries.mixtures.keys()
+
+
 def list_problems():
     _ensure_builtins()
     return Registries.problems.keys()
