@@ -180,7 +180,9 @@ class ParsingEnglishSilver(ParsingProblem):
     with `train_size`. `link-parser` runs in `num_processes` processes;
     the parsed pairs are cached in `<tmp_dir>/parsing_english_silver/`.
     Default size: 10,000 train sentences (11,550 parsed, with a 5% margin for
-    failures), about 35 s on 2 idle cores, 2-3 minutes on a busy machine.
+    failures; about 3.5% get no usable tree). link-parser takes about 13 s of
+    CPU per 1,000 sentences, so about 75 s on 2 idle cores; on a machine
+    shared with other jobs it is proportionally slower.
 
     Example:
 
