@@ -46,6 +46,7 @@ report in the README.
 
 import gzip
 import hashlib
+import os
 import re
 import sys
 import time
@@ -166,17 +167,15 @@ class TranslateOfflineProblem(text_problems.Text2TextProblem):
     min_ui_words = 3
     sources = {"de": ende_sources, "fr": enfr_sources}
 
-    @property
-    def is_generate_per_split(self):
-        return True
+    is_generate_per_split = True
 
-    @property
-    def approx_vocab_size(self):
-        return 2**12
+    approx_vocab_size = 2**12
+
+    num_train_shards = 10
 
     @property
     def dataset_splits(self):
-        return [{"split": problem.DatasetSplit.TRAIN, "shards": 10},
+        return [{"split": problem.DatasetSplit.TRAIN, "shards": self.num_train_shards},
                 {"split": problem.DatasetSplit.EVAL, "shards": 1},
                 {"split": problem.DatasetSplit.TEST, "shards": 1}]
 
@@ -198,8 +197,8 @@ class TranslateOfflineProblem(text_problems.Text2TextProblem):
     def pair_splits(self, tmp_dir, language=None):
         """The `(english, foreign)` pairs of every split (cached per process)."""
         language = language or self.language
-        key = (type(self).sources[language], tmp_dir, self.min_ui_words, self.dev_percent,
-               self.test_percent, self.max_train_pairs)
+        key = (type(self).sources[language], tmp_dir, os.environ.get("T2T_DEB_ROOT"),
+               self.min_ui_words, self.dev_percent, self.test_percent, self.max_train_pairs)
         if key not in _CACHE:
             start = time.time()
             sources = type(self).sources[language](tmp_dir, self.min_ui_words)

@@ -23,7 +23,7 @@ what every WMT user has; reading TFDS here could not rule out a download).
 import sys
 
 from t2t_multimodel import problem, registry, text_problems
-from t2t_multimodel.data import wmt_files
+from t2t_multimodel.data import shards, wmt_files
 from t2t_multimodel.data.wmt_files import Corpus
 from t2t_multimodel.errors import DataError
 
@@ -81,17 +81,15 @@ class TranslateWmtProblem(text_problems.Text2TextProblem):
     dev_sets = DEV_SETS
     test_sets = ()
 
-    @property
-    def is_generate_per_split(self):
-        return True
+    is_generate_per_split = True
 
-    @property
-    def approx_vocab_size(self):
-        return 2**15
+    approx_vocab_size = 2**15
+
+    num_train_shards = 100
 
     @property
     def dataset_splits(self):
-        return [{"split": problem.DatasetSplit.TRAIN, "shards": 100},
+        return [{"split": problem.DatasetSplit.TRAIN, "shards": self.num_train_shards},
                 {"split": problem.DatasetSplit.EVAL, "shards": 1},
                 {"split": problem.DatasetSplit.TEST, "shards": 1}]
 
@@ -125,7 +123,8 @@ class TranslateWmtProblem(text_problems.Text2TextProblem):
                     needed.append("train: at least one of " + "; ".join(
                         c.describe(s, t) for c in alternatives))
             elif not wmt_files.locate(tmp_dir, alternatives, s, t):
-                needed.append(f"{split}: {alternatives[0].describe(s, t)}")
+                needed.append(f"{shards.SPLIT_FILE_NAMES[split]}: "
+                              f"{alternatives[0].describe(s, t)}")
         return DataError(
             f"{self.name} reads WMT files from --tmp_dir (nothing is downloaded): put these "
             f"files, or the archives they come in, into {tmp_dir}: " + " | ".join(needed) +
