@@ -36,6 +36,27 @@ def find_shards(data_dir, dataset_name, split):
     return sorted(glob.glob(pattern))
 
 
+def count_records(path):
+    """The number of records in the TFRecord file `path` (reads all of it)."""
+    return sum(1 for _ in tf.data.TFRecordDataset(path))
+
+
+def find_unreadable(paths):
+    """`(path, reason)` of the first TFRecord file of `paths` that does not read, or None.
+
+    Reads every record (and checks its CRCs): call it when reading has
+    already failed, to name the file.
+    """
+    for path in paths:
+        try:
+            for _ in tf.data.TFRecordDataset(path):
+                pass
+        except (tf.errors.DataLossError, tf.errors.InvalidArgumentError,
+                tf.errors.NotFoundError) as e:
+            return path, str(e).strip().splitlines()[0]
+    return None
+
+
 def to_example(features):
     """Builds a `tf.train.Example` from a dict of str/bytes/int/float (lists)."""
     feature = {}

@@ -1,22 +1,40 @@
 """The compiled train and eval steps of the custom training loop.
 
-Each step is written as a per-replica function (`replica_train_step`) wrapped
-in a `tf.function` with a shape-relaxed input signature, so length-bucketed
-batches of any shape share one trace. A `tf.distribute` strategy can later
-wrap the same per-replica function with `strategy.run` inside the
-`tf.function` (as MultiWorkerMirroredStrategy needs), without changing it.
+Each step is written as a per-replica function (`replica_train_step`) run with
+`strategy.run` inside a `tf.function` with a shape-relaxed input signature,
+so length-bucketed batches of any shape share one trace, and the same code
+serves one device, MirroredStrategy and MultiWorkerMirroredStrategy (whose
+Keras `fit` is broken in TF 2.21, tensorflow#72388; a custom loop works).
 
 Statistics are returned as sums (correct tokens, non-pad tokens, ...) so that
 they can be summed over batches and replicas before dividing.
 """
 
+import keras
 import tensorflow as tf
 
 
 def relaxed_signature(element_spec):
-    """`element_spec` with every dimension unknown: one trace for all shapes."""
-    return tf.nest.map_structure(
-        lambda spec: tf.TensorSpec([None] * spec.shape.rank, spec.dtype), element_spec)
+    """`element_spec` with unknown dimensions: one trace for all shapes.
+
+    The channel (last) dimension of a rank >= 3 feature (images, audio
+    frames) stays as it is: the modalities need it.
+    """
+
+    def relax(spec):
+        shape = [None] * spec.shape.rank
+        if spec.shape.rank >= 3:
+            shape[-1] = spec.shape[-1]
+        return tf.TensorSpec(shape, spec.dtype)
+
+    return tf.nest.map_structure(relax, element_spec)
+
+
+def _signature(spec):
+    """Relaxed TensorSpecs; a distributed dataset's PerReplicaSpecs as they are."""
+    if all(isinstance(s, tf.TensorSpec) for s in tf.nest.flatten(spec)):
+        return relaxed_signature(spec)
+    return spec
 
 
 def _targets_2d(features):
@@ -84,41 +102,85 @@ def model_loss(model, features, logits):
     return loss
 
 
-def make_train_step(model, optimizer, step, element_spec):
+def _forward(model, features):
+    """`(logits, aux_losses)` of a training call, safe in a replica thread.
+
+    Keras keeps `add_loss` values in lists on the layers, shared by every
+    replica; MirroredStrategy runs its replicas in threads that take turns
+    at each synchronised variable update (the MoE's statistics), so
+    `model.losses` would mix the replicas' losses. A `StatelessScope` keeps
+    this thread's losses and variable updates apart; the updates (MoE
+    statistics, random seed states) are applied after the call.
+    """
+    with keras.StatelessScope(collect_losses=True) as scope:
+        logits = model(features, training=True)
+    aux = [tf.cast(x, tf.float32) for x in scope.losses]
+    for variable in model.variables:
+        value = scope.get_current_value(variable)
+        if value is not None:
+            variable.assign(value)
+    return logits, aux
+
+
+def _reduce(strategy, per_replica):
+    return {k: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)
+            for k, v in per_replica.items()}
+
+
+def make_train_step(model, optimizer, step, element_spec, strategy=None):
     """A compiled `train_step(features) -> dict` that updates `model`.
 
+    Under a `tf.distribute` strategy the per-replica step runs with
+    `strategy.run`; each replica's loss is its summed token loss divided by
+    the tokens of the *global* batch (all replicas), plus its auxiliary
+    losses divided by the number of replicas, so the gradients the
+    optimizer sums over replicas are those of the global batch's mean loss.
+    With one replica this is the plain mean loss.
+
     Args:
-        model: a built `T2TModel`.
-        optimizer: a built Keras optimizer.
+        model: a built `T2TModel` (its variables created under `strategy`).
+        optimizer: a built Keras optimizer (created under `strategy`).
         step: int64 `tf.Variable`, the global step; incremented per update.
-        element_spec: the training dataset's `element_spec`.
+        element_spec: the (distributed) training dataset's `element_spec`
+            (token-bucketed batches have unknown batch and length dimensions, so
+            every bucket shares one trace).
+        strategy: a `tf.distribute.Strategy`, or None (the default one).
 
     Returns:
-        A `tf.function` returning `loss`, `accuracy`, `tokens` (float32).
+        A `tf.function` returning `loss`, `accuracy`, `tokens` (float32,
+        over the global batch).
     """
+    strategy = strategy or tf.distribute.get_strategy()
 
     def replica_train_step(features):
+        context = tf.distribute.get_replica_context()
         with tf.GradientTape() as tape:
-            logits = model(features, training=True)
-            loss = model_loss(model, features, logits)
+            logits, aux = _forward(model, features)
+            weights = _weights(model, features)
+            tokens = tf.reduce_sum(weights)
+            loss_sum = tf.cast(model.loss(features, logits), tf.float32) * tokens
+            global_tokens = context.all_reduce(tf.distribute.ReduceOp.SUM, tokens)
+            loss = loss_sum / tf.maximum(global_tokens, 1.0)
+            if aux:
+                loss += tf.add_n(aux) / context.num_replicas_in_sync
         variables = model.trainable_variables
         grads = tape.gradient(loss, variables)
         # In a mixture a step trains one problem: the other problems'
         # modality nets get no gradient and keep their weights and slots.
         used = [(g, v) for g, v in zip(grads, variables, strict=True) if g is not None]
         optimizer.apply([g for g, _ in used], [v for _, v in used])
-        stats = token_statistics(features, logits, _weights(model, features))
-        return {"loss": loss,
-                "accuracy": stats["correct"] / tf.maximum(stats["tokens"], 1.0),
+        stats = token_statistics(features, logits, weights)
+        return {"loss": loss, "correct": stats["correct"], "target_tokens": stats["tokens"],
                 "tokens": input_tokens(features)}
 
     def train_step(features):
-        # With a strategy: `strategy.run(replica_train_step, ...)` + a reduce.
-        out = replica_train_step(features)
+        out = _reduce(strategy, strategy.run(replica_train_step, args=(features,)))
         step.assign_add(1)
-        return out
+        return {"loss": out["loss"],
+                "accuracy": out["correct"] / tf.maximum(out["target_tokens"], 1.0),
+                "tokens": out["tokens"]}
 
-    return tf.function(train_step, input_signature=[relaxed_signature(element_spec)])
+    return tf.function(train_step, input_signature=[_signature(element_spec)])
 
 
 def make_eval_step(model, element_spec):

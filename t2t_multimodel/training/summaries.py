@@ -17,6 +17,8 @@ class Summaries:
 
     Args:
         output_dir: str. The training run's directory.
+        enabled: bool. False writes nothing (the non-chief workers of a
+            multi-worker run).
 
     Example:
 
@@ -27,9 +29,10 @@ class Summaries:
     ```
     """
 
-    def __init__(self, output_dir):
+    def __init__(self, output_dir, enabled=True):
         self._writers = {
-            kind: tf.summary.create_file_writer(os.path.join(output_dir, kind))
+            kind: (tf.summary.create_file_writer(os.path.join(output_dir, kind)) if enabled
+                   else tf.summary.create_noop_writer())
             for kind in ("train", "eval")}
 
     def scalars(self, kind, values, step):

@@ -23,20 +23,23 @@ A resumed run reshuffles the training data with the seed
 enough for these datasets, and cheap).
 """
 
+import glob
 import math
 import os
+import shutil
 
 import keras
 import tensorflow as tf
 
 from t2t_multimodel import mixture as mixture_lib
 from t2t_multimodel import registry, usr_dir
-from t2t_multimodel.data import batching
+from t2t_multimodel.data import batching, shards
 from t2t_multimodel.errors import DataError, T2TError
 from t2t_multimodel.problem import Problem
 from t2t_multimodel.run_config import RunConfig
 from t2t_multimodel.training import (
     checkpoints,
+    distribution,
     evaluation,
     optimizers,
     schedules,
@@ -101,6 +104,13 @@ def _build_model(model_cls, hparams, problem_hparams):
         keras.config.set_dtype_policy(previous)
 
 
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
 def _check_positive(**values):
     for name, value in values.items():
         if value <= 0:
@@ -110,7 +120,8 @@ def _check_positive(**values):
 def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="",
           train_steps=1000, eval_steps=20, save_checkpoints_steps=100,
           local_eval_frequency=500, generate_data=False, tmp_dir=None, t2t_usr_dir=None,
-          log_fn=print, log_step_count_steps=100):
+          log_fn=print, log_step_count_steps=100, distribution_strategy=None,
+          cpu_replicas=1):
     """Trains `model` on `problem` in `output_dir`, resuming from its last checkpoint.
 
     Args:
@@ -132,6 +143,13 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
         t2t_usr_dir: str or None. A user package to import first.
         log_fn: callable taking one str; progress and messages.
         log_step_count_steps: int. A progress line every this many steps.
+        distribution_strategy: None, a name (`"mirrored"`,
+            `"multi_worker_mirrored"`; see `distribution.make_strategy`) or a
+            `tf.distribute.Strategy`. A name is turned into its strategy
+            before any other TensorFlow call, as the strategies need.
+            `hparams.batch_size` is per replica, as in T2T.
+        cpu_replicas: int. Without GPUs, `"mirrored"` splits the CPU into
+            this many replicas.
 
     Returns:
         A dict: `global_step`, `start_step`, `train_loss` and `train_accuracy`
@@ -141,12 +159,21 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
         histories `train_history` [(step, loss, accuracy)] and
         `eval_history` [(step, metrics dict)], and `train_step_traces` /
         `eval_step_traces` (how often the steps were traced: 1 unless
-        something retraces).
+        something retraces), `replicas` (replicas in sync) and `model` (the
+        trained model).
 
     Raises:
         T2TError: unknown names, bad hparams, missing data, an `output_dir`
             of another run, or a loss that became NaN/Inf.
     """
+    if isinstance(distribution_strategy, tf.distribute.Strategy):
+        strategy = distribution_strategy
+    else:
+        strategy = distribution.make_strategy(distribution_strategy, cpu_replicas)
+    chief = distribution.is_chief(strategy)
+    worker = distribution.worker_name(strategy)
+    if worker:
+        log_fn = _prefixed(log_fn, f"[{worker}] ")
     usr_dir.import_usr_dir(t2t_usr_dir)
     _check_positive(save_checkpoints_steps=save_checkpoints_steps,
                     log_step_count_steps=log_step_count_steps)
@@ -164,6 +191,12 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
     check_previous_run(output_dir, model, names, hparams)
 
     start_step, checkpoint_path = latest_step(output_dir)
+    steps_seen = distribution.gather_scalar(strategy, start_step)
+    if len(set(steps_seen)) > 1:
+        raise T2TError(
+            f"the workers see different latest checkpoints in output_dir (steps "
+            f"{steps_seen}): put output_dir on storage every worker shares. "
+            f"Received: output_dir={output_dir}")
     if start_step >= train_steps:
         log_fn(f"{output_dir} is already at step {start_step} >= train_steps={train_steps}; "
                "nothing to train.")
@@ -177,37 +210,42 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
         for p in problems:
             log_fn(f"Generating data for {p.name} into {data_dir}")
             p.generate_data(data_dir, tmp_dir)
+    files = {}
     for p in problems:
-        p.data_files(data_dir, "train")
+        files[p.name] = p.data_files(data_dir, "train")
         if local_eval_frequency > 0 or eval_steps > 0:
             p.data_files(data_dir, "eval")
     problem_hparams = {p.name: p.get_hparams(hparams, data_dir) for p in problems}
-    RunConfig(model, names, hparams_set, hparams, data_dir,
-              {n: php.to_dict() for n, php in problem_hparams.items()},
-              t2t_usr_dir).save(output_dir)
+    if chief:
+        RunConfig(model, names, hparams_set, hparams, data_dir,
+                  {n: php.to_dict() for n, php in problem_hparams.items()},
+                  t2t_usr_dir).save(output_dir)
     rates = mix.rates({p.name: mixture_lib.count_examples(p, data_dir) for p in problems}
                       if mix.needs_sizes else None)
     if len(problems) > 1:
         log_fn("Mixture (" + mix.schedule + "): " + ", ".join(
             f"{n} {r:.1%}" for n, r in zip(names, rates, strict=True)))
 
-    datasets = {p.name: batching.without_autotune(
-        p.dataset("train", data_dir, hparams, seed=hparams.seed + start_step))
-        for p in problems}
-    batches = {n: iter(ds) for n, ds in datasets.items()}
-    features = {p.name: _next_batch(batches[p.name], p, data_dir) for p in problems}
+    datasets = {p.name: _train_dataset(strategy, p, data_dir, hparams, start_step)
+                for p in problems}
+    batches = {n: _Batches(iter(ds), n, files[n], data_dir) for n, ds in datasets.items()}
+    features = {n: batches[n].first() for n in names}
     # One problem: the model gets its ProblemHParams (and serves any name);
     # a mixture: all of them by name, and each call names its problem.
-    net = _build_model(model_cls, hparams, (problem_hparams[names[0]] if len(names) == 1
-                                            else problem_hparams))
-    views = {n: net.for_problem(n if len(names) > 1 else None) for n in names}
-    for n in names:
-        views[n](features[n], training=False)
-    optimizer = optimizers.from_hparams(hparams)
-    optimizer.build(net.trainable_variables)
-    global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+    with strategy.scope():
+        net = _build_model(model_cls, hparams, (problem_hparams[names[0]] if len(names) == 1
+                                                else problem_hparams))
+        views = {n: net.for_problem(n if len(names) > 1 else None) for n in names}
+        for n in names:
+            views[n](strategy.experimental_local_results(features[n])[0], training=False)
+        optimizer = optimizers.from_hparams(hparams)
+        optimizer.build(net.trainable_variables)
+        global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
     checkpoint = checkpoints.make_checkpoint(net, optimizer, global_step)
-    manager = tf.train.CheckpointManager(checkpoint, output_dir, max_to_keep=3)
+    manager = distribution.CheckpointWriter(checkpoint, output_dir, strategy, max_to_keep=3)
+    if strategy.num_replicas_in_sync > 1:
+        log_fn(f"Distributed over {strategy.num_replicas_in_sync} replicas "
+               f"({type(strategy).__name__}); batch_size is per replica")
     if checkpoint_path is not None:
         checkpoints.restore(checkpoint, checkpoint_path)
         log_fn(f"Resuming from step {start_step} ({checkpoint_path})")
@@ -216,14 +254,19 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
 
     loop = _Loop(net, optimizer, global_step, manager, hparams, output_dir, train_steps,
                  eval_steps, save_checkpoints_steps, local_eval_frequency,
-                 log_step_count_steps, log_fn)
+                 log_step_count_steps, log_fn, chief)
+    # Evaluation runs on the chief only, on one device.
     loop.evaluators = {
         p.name: evaluation.Evaluator(
             views[p.name], lambda p=p: p.dataset("eval", data_dir, hparams),
-            p.eval_metrics(), log_fn)
-        for p in problems}
+            p.eval_metrics(), log_fn, decode_evaluator=_decode_evaluator(
+                net, p, p.name if len(names) > 1 else None, data_dir, hparams))
+        for p in problems} if chief else {}
+    loop.problems = {p.name: p for p in problems}
+    loop.data_dir = data_dir
     train_steps_by_problem = {
-        n: steps.make_train_step(views[n], optimizer, global_step, datasets[n].element_spec)
+        n: steps.make_train_step(views[n], optimizer, global_step, datasets[n].element_spec,
+                                 strategy)
         for n in names}
     choices = iter(mix.choices(rates, seed=hparams.seed + start_step))
     try:
@@ -232,17 +275,79 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
         loop.summaries.close()
     result["train_step_traces"] = max(
         s.experimental_get_tracing_count() for s in train_steps_by_problem.values())
-    result["eval_step_traces"] = max(e.tracing_count() for e in loop.evaluators.values())
+    result["eval_step_traces"] = max(
+        (e.tracing_count() for e in loop.evaluators.values()), default=0)
+    result["replicas"] = strategy.num_replicas_in_sync
+    result["model"] = net
     return result
 
 
-def _next_batch(batches, problem, data_dir):
-    try:
-        return next(batches)
-    except StopIteration:
+def _decode_evaluator(model, problem, key, data_dir, hparams):
+    """Real decodes at eval time when `eval_decode_samples` > 0 (else None)."""
+    samples = hparams.get("eval_decode_samples", 0)
+    if samples <= 0:
+        return None
+    return evaluation.DecodeEvaluator(model, problem, key, data_dir, samples,
+                                      beam_size=hparams.get("eval_decode_beam_size", 1))
+
+
+def _prefixed(log_fn, prefix):
+    return lambda line: log_fn(prefix + line)
+
+
+def _train_dataset(strategy, problem, data_dir, hparams, start_step):
+    """The distributed train dataset: one pipeline per worker, batches per replica.
+
+    Each worker's pipeline shuffles with its own seed (all files, another
+    order); the replicas of a worker take its batches in turn.
+    """
+
+    def dataset_fn(context):
+        seed = hparams.seed + start_step + 7919 * context.input_pipeline_id
+        return batching.without_autotune(problem.dataset("train", data_dir, hparams, seed=seed))
+
+    return strategy.distribute_datasets_from_function(dataset_fn)
+
+
+def data_error(what, paths, error):
+    """A `DataError` naming the shard of `paths` that `error` came from."""
+    bad = shards.find_unreadable(paths)
+    if bad is None:
+        return DataError(f"reading {what} failed: {str(error).splitlines()[0]}. "
+                         f"Received: files={','.join(paths)}")
+    path, reason = bad
+    return DataError(f"data file {path} is corrupt or truncated ({reason}); delete it and "
+                     f"rerun t2t-datagen to write it again. Received: path={path}")
+
+
+class _Batches:
+    """A problem's train iterator whose read errors name the bad file."""
+
+    def __init__(self, iterator, name, paths, data_dir):
+        self.iterator = iterator
+        self.name = name
+        self.paths = paths
+        self.data_dir = data_dir
+
+    def __next__(self):
+        try:
+            return next(self.iterator)
+        except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as e:
+            raise data_error(f"the train data of {self.name}", self.paths, e) from None
+
+    def first(self):
+        try:
+            return next(self)
+        except StopIteration:
+            pass
+        empty = [p for p in self.paths if shards.count_records(p) == 0]
+        if len(empty) == len(self.paths):
+            raise DataError(
+                f"the train shards of {self.name} hold no examples: {', '.join(empty)}; "
+                f"delete them and rerun t2t-datagen. Received: data_dir={self.data_dir}")
         raise DataError(
-            f"the train split of {problem.name} yielded no batch (every example longer "
-            f"than max_length?). Received: data_dir={data_dir}") from None
+            f"the train split of {self.name} yielded no batch (every example longer "
+            f"than max_length?). Received: data_dir={self.data_dir}")
 
 
 class _Loop:
@@ -250,8 +355,10 @@ class _Loop:
 
     def __init__(self, model, optimizer, global_step, manager, hparams, output_dir,
                  train_steps, eval_steps, save_checkpoints_steps, local_eval_frequency,
-                 log_step_count_steps, log_fn):
+                 log_step_count_steps, log_fn, chief=True):
         self.model = model
+        self.chief = chief
+        self.output_dir = output_dir
         self.optimizer = optimizer
         self.global_step = global_step
         self.manager = manager
@@ -262,7 +369,7 @@ class _Loop:
         self.eval_every = local_eval_frequency
         self.log_every = log_step_count_steps
         self.log_fn = log_fn
-        self.summaries = summaries.Summaries(output_dir)
+        self.summaries = summaries.Summaries(output_dir, enabled=chief)
         self.meter = summaries.Throughput()
         self.evaluators = {}
         self.saved_step = None
@@ -348,18 +455,45 @@ class _Loop:
         if not all(bool(tf.reduce_all(tf.math.is_finite(v)))
                    for v in self.model.trainable_variables):
             self._non_finite("the weights", step)
-        path = self.manager.save(checkpoint_number=step)
+        try:
+            path = self.manager.save(step)
+        except (OSError, tf.errors.OpError) as e:
+            self._save_failed(step, e)
         self.summaries.flush()
         self.saved_step = step
-        self.log_fn(f"Saved checkpoint {path}")
+        if path is not None:
+            self.log_fn(f"Saved checkpoint {path}")
         self.meter.start()
 
+    def _save_failed(self, step, error):
+        """Removes what the failed save of `step` left; raises a one-line `T2TError`."""
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        if self.chief:  # unnamed in the `checkpoint` file, so never picked; free the space
+            pattern = os.path.join(self.output_dir, f"ckpt-{step}")
+            for path in glob.glob(pattern + ".*") + glob.glob(pattern + "_temp*"):
+                if os.path.isdir(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    _remove(path)
+        kept = (f"the checkpoint of step {self.saved_step} is intact"
+                if self.saved_step is not None else "no earlier checkpoint exists")
+        raise T2TError(
+            f"writing the checkpoint of step {step} into {self.output_dir} failed ({reason}); "
+            f"{kept}; free disk space and rerun the same command to resume. "
+            f"Received: output_dir={self.output_dir}") from error
+
     def _evaluate(self, step):
+        if not self.evaluators:
+            return
         self.meter.pause()
         mixture = len(self.evaluators) > 1
         flat = {}
         for name, evaluator in self.evaluators.items():
-            values = evaluator.evaluate(self.eval_steps)
+            try:
+                values = evaluator.evaluate(self.eval_steps)
+            except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as e:
+                paths = self.problems[name].data_files(self.data_dir, "eval")
+                raise data_error(f"the dev data of {name}", paths, e) from None
             prefix = f"{name}/" if mixture else ""
             flat.update({prefix + k: v for k, v in values.items()})
             where = f" {name}" if mixture else ""
