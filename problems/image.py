@@ -216,9 +216,6 @@ class ImageImagenet(image_problems.ImageProblem):
     def tokens_per_example(self):
         return self.image_size * self.image_size // 16
 
-    def decode_metrics(self):
-        return ["accuracy", "accuracy_top5"]
-
     def generate_samples(self, data_dir, tmp_dir, split):
         del data_dir
         files = self.labelled_files(tmp_dir, split)
