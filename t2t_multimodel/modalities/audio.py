@@ -30,7 +30,8 @@ class AudioModality(keras.layers.Layer):
       variance over its real frames, and `compression_steps` residual blocks
       halve the time axis (frequency is kept): two `ReLU → SeparableConv2D
       3x3 → LN` steps and a 3x3 max pool with stride (2, 1), plus a 1x1 conv
-      with stride (2, 1) → LN on the residual path, as T2T's spectral
+      with stride (2, 1) → LN on the residual path (computed as every other
+      frame, then a 1x1 conv: the same function), as T2T's spectral
       `xnet_resblock`. Block 0 sees a single channel, so its first step has
       no ReLU and a full 3x3 conv and its residual path no LN (a conv of one
       channel gives rank-one outputs, which an LN would reduce to their
@@ -146,7 +147,11 @@ class AudioModality(keras.layers.Layer):
                 conv.build((None, None, self.num_mel_bins, step_channels))
                 steps.append((conv, self._norm(f"block_{i}_norm_{j}", width)))
                 step_channels = width
-            residual = keras.layers.Conv2D(width, 1, strides=(2, 1), dtype=self.dtype_policy,
+            # Stride 2 along time by slicing (`x[:, ::2]`) before a 1x1 conv
+            # rather than with `strides=(2, 1)`: the oneDNN Conv2D filter
+            # gradient of TF 2.21 corrupts the heap (segfault, "double free")
+            # for some strided shapes, e.g. [29, 138, 80, 1] -> 16 channels.
+            residual = keras.layers.Conv2D(width, 1, dtype=self.dtype_policy,
                                            name=f"block_{i}_residual_conv")
             residual.build((None, None, self.num_mel_bins, channels))
             residual_norm = self._norm(f"block_{i}_residual_norm", width) if i else None
@@ -236,7 +241,7 @@ class AudioModality(keras.layers.Layer):
             y = ops.where(frame_mask, y, _NEG_INF)
             y = ops.pad(y, [[0, 0], [1, 1], [1, 1], [0, 0]], constant_values=_NEG_INF)
             y = ops.max_pool(y, (3, 3), strides=(2, 1), padding="valid")
-            residual = residual_conv(x)
+            residual = residual_conv(x[:, ::2])
             x = y + (residual_norm(residual) if residual_norm is not None else residual)
             lengths, total = (lengths + 1) // 2, (total + 1) // 2
         shape = ops.shape(x)
