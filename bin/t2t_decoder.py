@@ -1,6 +1,7 @@
 """t2t-decoder: decodes with a trained model, from `--output_dir` alone.
 
-    t2t-decoder --output_dir=~/t2t_train/reverse                  # dev sample + accuracy
+    t2t-decoder --output_dir=~/t2t_train/reverse                  # dev sample + metrics
+    t2t-decoder --output_dir=~/t2t_train/mix --problem=all        # every problem of a mixture
     t2t-decoder --output_dir=... --decode_from_file=in.txt --decode_to_file=out.txt
     t2t-decoder --output_dir=... --decode_interactive
     t2t-decoder --output_dir=... --decode_hparams="beam_size=4,alpha=0.6,extra_length=50"
@@ -24,10 +25,23 @@ FLAGS = flags.FLAGS
 def main(argv):
     del argv
     from t2t_multimodel.decoding import decoder, loading
+    from t2t_multimodel.errors import T2TError
 
     common_flags.require("output_dir")
     output_dir = os.path.expanduser(FLAGS.output_dir)
     dhp = decoder.decode_hparams(FLAGS.decode_hparams)
+    names = [n.strip() for n in (FLAGS.problem or "").split(",") if n.strip()]
+    if names == ["all"] or len(names) > 1:
+        if FLAGS.decode_interactive or FLAGS.decode_from_file:
+            raise T2TError("--decode_from_file and --decode_interactive decode one problem; "
+                           f"pick one with --problem. Received: problem={FLAGS.problem}")
+        runs = loading.load_runs(output_dir, None if names == ["all"] else names,
+                                 FLAGS.checkpoint_path)
+        results = {run.problem.name: decoder.decode_dev(run, decoder.serving_module(run, dhp),
+                                                        dhp)
+                   for run in runs}
+        print(decoder.summary_table(results))
+        return
     run = loading.load_run(output_dir, FLAGS.problem, FLAGS.checkpoint_path)
     module = decoder.serving_module(run, dhp)
     if FLAGS.decode_interactive:

@@ -9,6 +9,7 @@ import sys
 import time
 
 from t2t_multimodel.data.shards import write_text_atomically
+from t2t_multimodel.decoding import baselines
 from t2t_multimodel.errors import DataError
 from t2t_multimodel.export.serving_module import ServingModule
 from t2t_multimodel.hparams_lib import HParams
@@ -19,9 +20,11 @@ def decode_hparams(overrides=""):
     """T2T-style decode hparams: `--decode_hparams="beam_size=4,alpha=0.6"`.
 
     `num_samples`: how many dev examples `t2t-decoder` decodes (0: all).
+    `baselines`: also score the trivial baselines (`decoding/baselines.py`)
+    on the same examples.
     """
     return HParams(beam_size=4, alpha=0.6, extra_length=50, max_decode_length=0,
-                   batch_size=32, num_samples=100).parse(overrides)
+                   batch_size=32, num_samples=100, baselines=True).parse(overrides)
 
 
 def serving_module(run, dhp):
@@ -108,7 +111,8 @@ def format_metrics(values):
 
 def decode_dev(run, module, dhp, log_fn=print):
     """Decodes `dhp.num_samples` dev examples (all: 0) and reports the problem's
-    decode metrics; returns them as a dict."""
+    decode metrics, beside the best trivial baseline's (`baseline_<metric>`)
+    when `dhp.baselines`; returns them as a dict."""
     inputs, references = dev_examples(run.problem, run.config.data_dir, dhp.num_samples)
     start = time.time()
     values, outputs = decode_metrics(run.problem, module, inputs, references, dhp)
@@ -122,4 +126,29 @@ def decode_dev(run, module, dhp, log_fn=print):
         log_fn(f"{name} signature: {signature}")
     log_fn(f"{run.problem.name} dev, {len(inputs)} examples decoded (beam_size="
            f"{dhp.beam_size}, {elapsed:.1f}s): {format_metrics(values)}")
+    if dhp.baselines and inputs:
+        by_baseline = baselines.baseline_metrics(run.problem, run.config.data_dir, inputs,
+                                                 references)
+        for metric, value in list(values.items()):
+            name, base = baselines.best_baseline(metric, by_baseline)
+            verdict = "beaten" if baselines.beats(metric, value, base) else "NOT beaten"
+            log_fn(f"  {metric}: model {format_metrics({'': value}).strip()}, best trivial "
+                   f"baseline ({name}) {format_metrics({'': base}).strip()}: {verdict}")
+            values[f"baseline_{metric}"] = base
     return values
+
+
+def summary_table(results):
+    """A Markdown table of `{problem: decode_dev values}`: model vs best trivial baseline."""
+    rows = ["| problem | metric | model | best trivial baseline | beaten |",
+            "|---|---|---:|---:|---|"]
+    for problem, values in results.items():
+        for metric, value in values.items():
+            if metric.startswith("baseline_"):
+                continue
+            base = values.get(f"baseline_{metric}")
+            shown = "" if base is None else f"{base:.4g}"
+            verdict = "" if base is None else (
+                "yes" if baselines.beats(metric, value, base) else "no")
+            rows.append(f"| {problem} | {metric} | {value:.4g} | {shown} | {verdict} |")
+    return "\n".join(rows)

@@ -34,12 +34,21 @@ class LoadedRun:
 
 def load_run(output_dir, problem_name=None, checkpoint_path=None):
     """Loads the run in `output_dir`; `problem_name` picks one of a mixture."""
+    return load_runs(output_dir, [problem_name] if problem_name else None, checkpoint_path,
+                     first_only=problem_name is None)[0]
+
+
+def load_runs(output_dir, problem_names=None, checkpoint_path=None, first_only=False):
+    """One `LoadedRun` per problem of `problem_names` (None: every problem of
+    the run), all sharing one restored model."""
     config = RunConfig.load(output_dir)
     usr_dir.import_usr_dir(config.t2t_usr_dir)
-    name = problem_name or config.problems[0]
-    if name not in config.problems:
-        raise T2TError(f"the run in {output_dir} was trained on {', '.join(config.problems)}; "
-                       f"pick one of them with --problem. Received: problem={name}")
+    names = list(problem_names or (config.problems[:1] if first_only else config.problems))
+    for name in names:
+        if name not in config.problems:
+            raise T2TError(f"the run in {output_dir} was trained on "
+                           f"{', '.join(config.problems)}; pick one of them with --problem. "
+                           f"Received: problem={name}")
     problems = {n: registry.problem(n) for n in config.problems}
     by_name = {n: ProblemHParams.from_dict(config.problem_hparams[n]) for n in config.problems}
     mixture = len(config.problems) > 1
@@ -55,8 +64,8 @@ def load_run(output_dir, problem_name=None, checkpoint_path=None):
                         f"--output_dir={output_dir}). Received: output_dir={output_dir}")
     step = tf.Variable(0, dtype=tf.int64)
     checkpoints.restore_model(model, checkpoint_path, step=step)
-    return LoadedRun(config, problems[name], model, int(step.numpy()),
-                     problem_key=name if mixture else None)
+    return [LoadedRun(config, problems[name], model, int(step.numpy()),
+                      problem_key=name if mixture else None) for name in names]
 
 
 def _build_features(model, problem, config, key):

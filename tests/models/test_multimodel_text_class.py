@@ -50,7 +50,8 @@ def test_text_classification_trains_and_decodes_labels(registered, tmp_path):
     module = decoder.serving_module(run, dhp)
     lines = []
     values = decoder.decode_dev(run, module, dhp, log_fn=lines.append)
-    assert values == {"accuracy": values["accuracy"]} and values["accuracy"] >= 0.8, lines
-    assert "32 examples decoded" in lines[-1]
+    assert values["accuracy"] >= 0.8 and values["accuracy"] > values["baseline_accuracy"], lines
+    assert any("32 examples decoded" in line for line in lines), lines
+    assert "beaten" in lines[-1] and "NOT" not in lines[-1], lines
     outputs, _ = decoder.decode_lines(module, ["1 1 1 1 1 1 0", "0 0 0 0 0 0 1"], dhp)
     assert outputs == ["ones", "zeros"]

@@ -98,6 +98,13 @@ def test_trains_a_mixture_of_a_text_and_an_image_problem(mixture_data_dir, tmp_p
             values = decoder.decode_dev(run, modules[name], dhp, log_fn=lambda _: None)
             assert values["accuracy"] >= DIGITS_BAR
             assert values["accuracy_top5"] >= values["accuracy"]
+            # The majority class of 10 balanced digits is right about 10% of the time.
+            assert values["baseline_accuracy"] < 0.2
+            table = decoder.summary_table({name: values})
+            assert f"| {name} | accuracy | " in table and table.endswith("| yes |")
+    runs = loading.load_runs(output_dir)
+    assert [r.problem.name for r in runs] == [REVERSE, DIGITS]
+    assert runs[0].model is runs[1].model
     assert modules[REVERSE].target_space_id != modules[DIGITS].target_space_id
     outputs, _ = decoder.decode_lines(modules[REVERSE], ["1 0 0 1 1", "0 1"], dhp)
     assert all(set(out.split()) <= {"0", "1"} and out for out in outputs), outputs
