@@ -87,6 +87,8 @@ def test_ptb_treebank_dir_attribute_and_data(tmp_path):
     assert hparams.vocab_name["targets"] == parsing.TARGET_VOCAB_NAME
     assert problem.decode_metrics() == ["bracket_f1", "malformed_tree_rate"]
     assert set(problem.decode_metrics()) <= set(decode.names())
+    (flat,) = problem.baseline_outputs(["It rained ."]).values()
+    assert flat == ["S XX XX XX /S"]
 
 
 def test_ptb_corrupt_file_is_a_data_error(tmp_path):
