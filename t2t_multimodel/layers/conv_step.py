@@ -1,6 +1,7 @@
 """`ConvStep`: MultiModel's ReLU -> depthwise-separable conv -> layer norm."""
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 
@@ -113,9 +114,43 @@ class ConvStep(keras.layers.Layer):
         x = ops.relu(inputs)
         if mask is not None:
             x = x * ops.cast(ops.expand_dims(mask, -1), x.dtype)
-        if self.causal and self.state_length:
-            x = ops.pad(x, [[0, 0], [self.state_length, 0], [0, 0]])
-        return self._layer_norm(self._conv(x))
+        if self.dilation_rate == 1:
+            if self.causal and self.state_length:
+                x = ops.pad(x, [[0, 0], [self.state_length, 0], [0, 0]])
+            return self._layer_norm(self._conv(x))
+        if self.causal:
+            before, after = self.state_length, 0
+        else:  # "same": the extra position (odd total) goes after, as in TF.
+            before = self.state_length // 2
+            after = self.state_length - before
+        return self._layer_norm(self._dilated_separable_conv(x, before, after))
+
+    def _dilated_separable_conv(self, x, pad_before, pad_after):
+        """The dilated separable conv of `self._conv` (same weights and values).
+
+        A dilated depthwise kernel runs as an undilated one over the
+        `dilation_rate` interleaved phases of the sequence (pad to a multiple
+        of `d`, reshape `[B, T/d, d, C]` -> `[B * d, T/d, C]`, conv, reshape
+        back): the same values as `SeparableConv1D`, but TF's dilated
+        depthwise convolution (SpaceToBatch plus a slow backward pass) is
+        avoided, about 2x faster for kernel 5 at dilation 8 on this CPU.
+        """
+        if pad_before or pad_after:
+            x = ops.pad(x, [[0, 0], [pad_before, pad_after], [0, 0]])
+        k, d = self.kernel_size, self.dilation_rate
+        depthwise = ops.cast(self._conv.depthwise_kernel, x.dtype)           # [k, C, 1]
+        pointwise = ops.cast(self._conv.pointwise_kernel, x.dtype)[0]        # [C, F]
+        padded_length = tf.shape(x)[1]
+        out_length = padded_length - (k - 1) * d
+        x = tf.pad(x, [[0, 0], [0, (-padded_length) % d], [0, 0]])
+        batch, depth = tf.shape(x)[0], x.shape[-1]
+        phase_length = tf.shape(x)[1] // d
+        x = tf.reshape(x, [batch, phase_length, d, depth])
+        x = tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [batch * d, 1, phase_length, depth])
+        y = tf.nn.depthwise_conv2d(x, depthwise[None], [1, 1, 1, 1], "VALID")
+        y = tf.reshape(y, [batch, d, phase_length - k + 1, depth])
+        y = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [batch, (phase_length - k + 1) * d, depth])
+        return ops.matmul(y[:, :out_length], pointwise)
 
     def compute_mask(self, inputs, mask=None):
         # A strided step changes the length, so the input mask no longer fits.
@@ -149,7 +184,10 @@ class ConvStep(keras.layers.Layer):
                 "`initial_state` and `step` need a causal ConvStep. Received: causal=False")
         x = ops.relu(inputs)
         window = ops.concatenate([ops.cast(state, x.dtype), x], axis=1)
-        outputs = self._layer_norm(self._conv(window))
+        if self.dilation_rate == 1:
+            outputs = self._layer_norm(self._conv(window))
+        else:
+            outputs = self._layer_norm(self._dilated_separable_conv(window, 0, 0))
         return outputs, ops.cast(window[:, 1:], state.dtype)
 
     def get_config(self):
