@@ -117,7 +117,10 @@ def torch_available():
 
 
 def section_reference(args, out):
+    bf16 = ("ours:transformer:" + ":".join(common.TRANSFORMER_REFERENCE)
+            + ",dtype_policy=mixed_bfloat16")
     contenders = {"ours transformer": "ours_transformer",
+                  "ours transformer mixed_bfloat16": bf16,
                   "ours multimodel (ref size)": "ours_multimodel",
                   "keras-hub": "keras_hub"}
     if torch_available():
@@ -234,13 +237,17 @@ def section_memory(args, out):
 def section_mfu(args, out):
     result, _, _ = run_child(python("matmul_peak.py", f"--threads={args.threads}"))
     out["mfu"] = {"matmul_peak": result}
-    if not result:
-        return
-    peak = result["float32_flops_per_second"]
+    if result:
+        mfu_rows(out)
+
+
+def mfu_rows(out):
+    """Achieved FLOP/s of the reference Transformer contenders over the matmul peak."""
+    peak = out["mfu"]["matmul_peak"]["float32_flops_per_second"]
     flops = common.transformer_training_flops()
     rows = {}
     for name, row in out.get("reference", {}).items():
-        if row.get("missing") or "multimodel" in name:
+        if row.get("missing") or "multimodel" in name or "bfloat16" in name:
             continue
         achieved = flops * row["steps_per_second"]
         rows[name] = {"flops_per_step": flops, "achieved_flops_per_second": achieved,
@@ -359,6 +366,39 @@ def markdown(out):
     return "\n".join(lines)
 
 
+def finish(out, path):
+    out["targets"] = targets(out)
+    out["markdown"] = markdown(out)
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+    print(out["markdown"])
+    print(f"\nwrote {path}")
+
+
+def merge(args):
+    """Merges the sections of several results files (e.g. two partial runs)."""
+    out = None
+    for path in args.merge.split(","):
+        with open(path) as f:
+            part = json.load(f)
+        if out is None:
+            out = part
+            out["merged_from"] = []
+        else:
+            for name in SECTIONS:
+                if name in part:
+                    out[name] = part[name]
+            out["notes"] = list(dict.fromkeys(out["notes"] + part["notes"]))
+            out["load_end"] = part["load_end"]
+            out.setdefault("section_load", {}).update(part.get("section_load", {}))
+            out.setdefault("section_seconds", {}).update(part.get("section_seconds", {}))
+        out["merged_from"].append({"path": path, "started": part["started"],
+                                   "sections": [n for n in SECTIONS if n in part]})
+    if out.get("mfu", {}).get("matmul_peak"):
+        mfu_rows(out)
+    finish(out, args.out)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join(HERE, "results.json"))
@@ -376,7 +416,13 @@ def main():
     parser.add_argument("--problems", default="algorithmic_reverse_binary40,image_digits",
                         help="the mixture of the input and memory sections")
     parser.add_argument("--demo_steps", type=int, default=100)
+    parser.add_argument("--merge", default="",
+                        help="comma-separated results JSON files: merge their sections "
+                             "(later files win), recompute MFU, targets and the table, "
+                             "write --out; nothing is run")
     args = parser.parse_args()
+    if args.merge:
+        return merge(args)
     # A passive OpenMP wait policy: spinning threads (torch) collapse on a shared machine.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     sections = args.sections.split(",")
@@ -401,15 +447,11 @@ def main():
             globals()[f"section_{name}"](args, out)
             out.setdefault("section_seconds", {})[name] = time.time() - start
             out.setdefault("section_load", {})[name] = load()
+            with open(args.out, "w") as f:  # partial results survive an interrupted run
+                json.dump(out, f, indent=1)
     out["load_end"] = load()
     out["uptime_end"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    out["targets"] = targets(out)
-    table = markdown(out)
-    out["markdown"] = table
-    with open(args.out, "w") as f:
-        json.dump(out, f, indent=1)
-    print(table)
-    print(f"\nwrote {args.out}")
+    finish(out, args.out)
 
 
 if __name__ == "__main__":
