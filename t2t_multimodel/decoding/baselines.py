@@ -21,6 +21,9 @@ import collections
 from t2t_multimodel.metrics import decode as decode_metric_lib
 
 LOWER_IS_BETTER = {"word_error_rate", "malformed_tree_rate"}
+# Diagnostics, not scores: a flat tree is never malformed, so the rate of
+# malformed trees says how often the model's are; bracket F1 judges.
+NO_VERDICT = {"malformed_tree_rate"}
 MAX_TRAIN_EXAMPLES = 20000
 
 
@@ -65,7 +68,9 @@ def best_baseline(metric, by_baseline):
 
 
 def beats(metric, value, baseline_value):
-    """Whether the model's `value` is better than the baseline's."""
+    """Whether the model's `value` is better than the baseline's (None: no verdict)."""
+    if metric in NO_VERDICT:
+        return None
     if metric in LOWER_IS_BETTER:
         return value < baseline_value
     return value > baseline_value

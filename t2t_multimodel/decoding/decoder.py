@@ -131,9 +131,10 @@ def decode_dev(run, module, dhp, log_fn=print):
                                                  references)
         for metric, value in list(values.items()):
             name, base = baselines.best_baseline(metric, by_baseline)
-            verdict = "beaten" if baselines.beats(metric, value, base) else "NOT beaten"
+            verdict = {True: ": beaten", False: ": NOT beaten", None: ""}[
+                baselines.beats(metric, value, base)]
             log_fn(f"  {metric}: model {format_metrics({'': value}).strip()}, best trivial "
-                   f"baseline ({name}) {format_metrics({'': base}).strip()}: {verdict}")
+                   f"baseline ({name}) {format_metrics({'': base}).strip()}{verdict}")
             values[f"baseline_{metric}"] = base
     return values
 
@@ -148,7 +149,7 @@ def summary_table(results):
                 continue
             base = values.get(f"baseline_{metric}")
             shown = "" if base is None else f"{base:.4g}"
-            verdict = "" if base is None else (
-                "yes" if baselines.beats(metric, value, base) else "no")
+            verdict = "" if base is None else {True: "yes", False: "no", None: ""}[
+                baselines.beats(metric, value, base)]
             rows.append(f"| {problem} | {metric} | {value:.4g} | {shown} | {verdict} |")
     return "\n".join(rows)
