@@ -8,7 +8,9 @@
 Rerunning the same command continues from the latest checkpoint in
 --output_dir (after a crash or kill too); a different model, problem or
 hparams in an existing --output_dir is refused. `--registry_help` lists every
-registered problem, model and hparams set.
+registered problem, model and hparams set. `--distribution_strategy=mirrored`
+trains on the local GPUs, `=multi_worker_mirrored` on the machines that the
+`TF_CONFIG` environment variable names (the same command on each).
 """
 
 import os
@@ -25,6 +27,14 @@ flags.DEFINE_integer("local_eval_frequency", 500,
                      "Evaluate on the dev split every this many steps (0: only at the end).")
 flags.DEFINE_integer("log_step_count_steps", 100, "A progress line every this many steps.")
 flags.DEFINE_bool("generate_data", False, "Generate the problem's data into --data_dir first.")
+flags.DEFINE_string("distribution_strategy", "",
+                    'Train on several devices or machines: "mirrored" (the local GPUs, or '
+                    '--cpu_replicas CPU devices) or "multi_worker_mirrored" (the cluster in '
+                    "the TF_CONFIG environment variable; run the same command on every "
+                    "worker). Empty: one device.")
+flags.DEFINE_integer("cpu_replicas", 1,
+                     "Without GPUs, --distribution_strategy=mirrored splits the CPU into "
+                     "this many replicas (to try the distributed path on one machine).")
 flags.DEFINE_bool("registry_help", False,
                   "Print the registered problems, models and hparams sets, and exit.")
 
@@ -46,6 +56,10 @@ def main(argv):
         print(registry.help_string())
         return 0
     common_flags.require("problem", "model", "hparams_set", "data_dir", "output_dir")
+    from t2t_multimodel.training import distribution
+
+    # Before any other TensorFlow call: the strategies configure the devices.
+    strategy = distribution.make_strategy(FLAGS.distribution_strategy, FLAGS.cpu_replicas)
     from t2t_multimodel.training import trainer
 
     data_dir = os.path.expanduser(FLAGS.data_dir)
@@ -58,7 +72,7 @@ def main(argv):
         local_eval_frequency=FLAGS.local_eval_frequency,
         generate_data=FLAGS.generate_data, tmp_dir=tmp_dir,
         t2t_usr_dir=FLAGS.t2t_usr_dir, log_fn=_log,
-        log_step_count_steps=FLAGS.log_step_count_steps)
+        log_step_count_steps=FLAGS.log_step_count_steps, distribution_strategy=strategy)
     if result["eval_history"]:
         step, values = result["eval_history"][-1]
         _log(f"Final eval (step {step}): " + "  ".join(f"{k} {v:.4f}" for k, v in values.items()))

@@ -273,6 +273,8 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
         result = loop.run(train_steps_by_problem, features, batches, choices, start_step)
     finally:
         loop.summaries.close()
+    # A barrier: when `train` returns on any worker, the chief's last checkpoint exists.
+    distribution.gather_scalar(strategy, result["global_step"])
     result["train_step_traces"] = max(
         s.experimental_get_tracing_count() for s in train_steps_by_problem.values())
     result["eval_step_traces"] = max(
