@@ -39,6 +39,10 @@ class TransformerDecoderLayer(keras.layers.Layer):
             encoder positions, or `None`.
         self_attention_cache: float tensor `[B, 2, L, N, H // N]` or `None`.
         self_attention_cache_update_index: int scalar (tensor) or `None`.
+        cross_attention_cache: float tensor `[B, 2, S, N, H // N]` or `None`:
+            the encoder keys and values from `cross_attention_cache(encoder_sequence)`,
+            so incremental decoding projects them once, not at every step
+            (`encoder_sequence` is then not read).
         training: bool. Whether dropout is active.
 
     Example:
@@ -120,7 +124,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
 
     def call(self, decoder_sequence, encoder_sequence, encoder_padding_mask=None,
              self_attention_cache=None, self_attention_cache_update_index=None,
-             training=None):
+             cross_attention_cache=None, training=None):
         length = ops.shape(decoder_sequence)[1]
         if self_attention_cache is None:
             positions = ops.arange(length)
@@ -150,7 +154,9 @@ class TransformerDecoderLayer(keras.layers.Layer):
             cross_mask = ops.expand_dims(ops.cast(encoder_padding_mask, "bool"), 1)
         y = self._cross_attention(
             self._cross_attention_norm(x), encoder_sequence, attention_mask=cross_mask,
-            training=training)
+            cache=cross_attention_cache, training=training)
+        if cross_attention_cache is not None:
+            y = y[0]
         x = x + self._residual_dropout(y, training=training)
 
         y = self._feed_forward(self._feed_forward_norm(x), training=training)
@@ -158,6 +164,13 @@ class TransformerDecoderLayer(keras.layers.Layer):
         if self_attention_cache is not None:
             return x, self_attention_cache
         return x
+
+    def cross_attention_cache(self, encoder_sequence):
+        """The projected encoder keys and values `[B, 2, S, N, H // N]` (see `call`)."""
+        attention = self._cross_attention
+        keys = attention._split_heads(attention._key_dense(encoder_sequence))
+        values = attention._split_heads(attention._value_dense(encoder_sequence))
+        return ops.stack([keys, values], axis=1)
 
     def get_config(self):
         config = super().get_config()

@@ -58,7 +58,8 @@ class Transformer(T2TModel):
 
     Decoding (see `T2TModel`): `encode(features)` →
     `{"encoder_output": [B, S, H], "encoder_padding_mask": [B, S]}` (float32,
-    1.0 at real input tokens); `initial_cache(encoded, L)` →
+    1.0 at real input tokens) plus each decoder layer's projected encoder
+    keys/values `cross_attention_i`; `initial_cache(encoded, L)` →
     `{"layer_i": zeros [B, 2, L, heads, H // heads]}`; `step(ids, index,
     cache, encoded)` → `(logits [B, V], cache)`, always without dropout.
 
@@ -174,6 +175,21 @@ class Transformer(T2TModel):
         return ops.expand_dims(self.target_space_embedding(space), 1)  # [B or 1, 1, H]
 
     def encode(self, features, training=False, problem=None):
+        """The decoding interface's `encode`: `_encode` plus, per decoder layer,
+        `cross_attention_i` `[B, 2, S, heads, H // heads]`, the encoder keys
+        and values of its cross-attention, projected once here so that `step`
+        does not project them again at every position (as T2T's fast_decode).
+        """
+        encoded = self._encode(features, training=training, problem=problem)
+        sequence_shape = (None, None, self.hparams.hidden_size)
+        for i, layer in enumerate(self.decoder_layers):
+            if not layer.built:  # decoding before any call
+                layer.build(sequence_shape, sequence_shape)
+            encoded[f"cross_attention_{i}"] = layer.cross_attention_cache(
+                encoded["encoder_output"])
+        return encoded
+
+    def _encode(self, features, training=False, problem=None):
         inputs = features["inputs"]
         x = self.input_modality.bottom(inputs)
         if len(inputs.shape) == 2 and "int" in str(inputs.dtype):
@@ -188,7 +204,7 @@ class Transformer(T2TModel):
         return {"encoder_output": self.encoder_norm(x), "encoder_padding_mask": padding_mask}
 
     def call(self, features, training=False, problem=None):
-        encoded = self.encode(features, training=training, problem=problem)
+        encoded = self._encode(features, training=training, problem=problem)
         targets = ops.cast(features["targets"], "int32")
         decoder_input = ops.pad(targets, [[0, 0], [1, 0]])[:, :-1]  # shift right, start = 0
         x = self.target_modality.targets_bottom(decoder_input)
@@ -222,6 +238,6 @@ class Transformer(T2TModel):
                 x, encoded["encoder_output"],
                 encoder_padding_mask=encoded["encoder_padding_mask"],
                 self_attention_cache=cache[key], self_attention_cache_update_index=index,
-                training=False)
+                cross_attention_cache=encoded.get(f"cross_attention_{i}"), training=False)
         logits = self.target_modality.top(self.decoder_norm(x))
         return logits[:, 0, :], new_cache
