@@ -229,6 +229,10 @@ class SpeechRecognitionProblem(problem.Problem):
     audio_tokens_per_second = 100
     # Default decode budget: target tokens per second of audio (+ extra_length).
     serving_tokens_per_second = 20
+    # Batched waveforms are 0-padded to a multiple of this (the audio net
+    # ignores trailing zeros): few distinct shapes, so oneDNN's per-shape
+    # convolution kernels are built once, not for every batch.
+    audio_pad_seconds = 0.25
 
     # ---- Transcript vocabulary: Text2TextProblem's knobs and files ---------
     vocab_type = text_problems.VocabType.SUBWORD
@@ -304,8 +308,15 @@ class SpeechRecognitionProblem(problem.Problem):
             strings, fn_output_signature=tf.RaggedTensorSpec([1, None], tf.float32, 1))
         waveforms = waveforms.merge_dims(1, 2).to_tensor(0.0)
         seconds = tf.cast(tf.shape(waveforms)[1], tf.float32) / float(rate)
+        waveforms = self._pad_waveforms(waveforms)
         length = tf.cast(tf.math.ceil(seconds * self.serving_tokens_per_second), tf.int32)
         return waveforms, length
+
+    def _pad_waveforms(self, waveforms):
+        """`[B, N]` 0-padded to a multiple of `audio_pad_seconds`."""
+        quantum = max(1, int(self.audio_pad_seconds * self.sample_rate))
+        n = tf.shape(waveforms)[1]
+        return tf.pad(waveforms, [[0, 0], [0, (quantum - n % quantum) % quantum]])
 
     def dev_pair(self, example):
         """(WAV file bytes, transcript) of one dev example from `decode_examples`."""
@@ -357,6 +368,7 @@ class SpeechRecognitionProblem(problem.Problem):
                      for n in [max(1, b - 1) for b in boundaries] + [longest]]
             ds = ds.bucket_by_sequence_length(self.utterance_cost, boundaries, sizes,
                                               drop_remainder=False)
+            ds = ds.map(lambda ex: dict(ex, inputs=self._pad_waveforms(ex["inputs"])))
         if prefetch:
             ds = ds.prefetch(tf.data.AUTOTUNE)
         return ds
