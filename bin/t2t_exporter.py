@@ -2,6 +2,7 @@
 
     t2t-exporter --output_dir=~/t2t_train/reverse [--export_dir=...]
         [--decode_hparams="beam_size=4,alpha=0.6"]
+    t2t-exporter --output_dir=~/t2t_train/mix --problem=a,b   # or all: <export_dir>/<problem>
 
 The SavedModel's `serving_default` takes `inputs` (tf.string [B]) and returns
 `outputs` and `scores`; `decode` also takes `beam_size`, `alpha` and
@@ -30,8 +31,17 @@ def main(argv):
         logging.set_verbosity(logging.WARNING)
     output_dir = os.path.expanduser(FLAGS.output_dir)
     dhp = decoder.decode_hparams(FLAGS.decode_hparams)
-    run = loading.load_run(output_dir, FLAGS.problem, FLAGS.checkpoint_path)
     export_dir = os.path.expanduser(FLAGS.export_dir or loading.default_export_dir(output_dir))
+    names = [n.strip() for n in (FLAGS.problem or "").split(",") if n.strip()]
+    if names == ["all"] or len(names) > 1:  # one model restored, one SavedModel per problem
+        runs = loading.load_runs(output_dir, None if names == ["all"] else names,
+                                 FLAGS.checkpoint_path)
+        for run in runs:
+            path = os.path.join(export_dir, run.problem.name)
+            exporter.export(run, path, dhp)
+            print(f"Exported {run.problem.name} (step {run.step}) to {path}")
+        return
+    run = loading.load_run(output_dir, FLAGS.problem, FLAGS.checkpoint_path)
     exporter.export(run, export_dir, dhp)
     print(f"Exported {run.problem.name} (step {run.step}) to {export_dir}")
 
