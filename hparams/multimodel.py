@@ -59,6 +59,8 @@ def multimodel_base():
     hparams.add_hparam("audio_sample_rate", 16000)
     hparams.add_hparam("audio_num_mel_bins", 80)
     hparams.add_hparam("audio_compression_steps", 2)
+    # Speech problems drop longer training utterances (their own default: 10 s).
+    hparams.add_hparam("audio_max_seconds", 10.0)
     return hparams
 
 
