@@ -144,7 +144,7 @@ def section_hparams_sets(args, out):
                   "ours transformer_tiny": "ours:transformer:transformer_tiny",
                   "keras-hub (multimodel_tiny's params)": keras_hub_matched}
     # The first round runs multimodel_tiny first; its size picks keras-hub's width.
-    first, _ = run_child(python("train_contender.py",
+    first, _, _ = run_child(python("train_contender.py",
                                 "--contender=ours:multimodel:multimodel_tiny",
                                 "--steps=1", "--warmup=1", f"--threads={args.threads}"))
     if first:
@@ -153,7 +153,8 @@ def section_hparams_sets(args, out):
                                       args.threads)
     base = {"ours transformer_base": "ours:transformer:transformer_base",
             "ours multimodel_base": "ours:multimodel:multimodel_base"}
-    out["hparams_sets"].update(alternating(base, 1, args.base_steps, 1, args.threads))
+    if args.base_steps > 0:
+        out["hparams_sets"].update(alternating(base, 1, args.base_steps, 1, args.threads))
 
 
 def section_decode(args, out):
@@ -406,7 +407,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--base_steps", type=int, default=2)
+    parser.add_argument("--base_steps", type=int, default=2, help="0: skip the base sets")
     parser.add_argument("--threads", type=int, default=2,
                         help="threads per contender (TF intra/inter-op, torch)")
     parser.add_argument("--decode_lengths", default="64,256")
