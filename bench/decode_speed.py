@@ -9,13 +9,15 @@ cached `step` and once through `FullPrefixDecoder`, which re-runs the whole
 model on the prefix at every step. The two must decode identical ids.
 
 Each search is one `tf.function` (max length a tensor, so one trace per
-search and path), warmed up on a short decode, then timed.
+search and path), warmed up on a short decode, then timed: the two paths
+alternate, decodes up to length 64 three times (median kept), longer once.
 
     python bench/decode_speed.py --model=transformer --lengths=64,256
 """
 
 import argparse
 import os
+import statistics
 import sys
 import time
 
@@ -72,6 +74,9 @@ def main():
     parser.add_argument("--beam_size", type=int, default=4)
     parser.add_argument("--searches", default="greedy,beam")
     parser.add_argument("--paths", default="cached,full_prefix")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeat_max_length", type=int, default=64,
+                        help="decodes up to this length are repeated --repeats times")
     args = parser.parse_args()
 
     import numpy as np
@@ -110,13 +115,18 @@ def main():
                          time.perf_counter() - start, "kind": "trace"})
         for length in [int(x) for x in args.lengths.split(",")]:
             outputs = {}
-            for path, fn in fns.items():
-                start = time.perf_counter()
-                ids = fn(decode_features, tf.constant(length)).numpy()
-                seconds = time.perf_counter() - start
-                outputs[path] = ids
+            times = {path: [] for path in fns}
+            # Alternate the paths; repeat short decodes (the median is kept).
+            repeats = args.repeats if length <= args.repeat_max_length else 1
+            for r in range(repeats):
+                for path in (list(fns) if r % 2 == 0 else list(fns)[::-1]):
+                    start = time.perf_counter()
+                    outputs[path] = fns[path](decode_features, tf.constant(length)).numpy()
+                    times[path].append(time.perf_counter() - start)
+            for path, values in times.items():
+                seconds = statistics.median(values)
                 rows.append({"search": search, "path": path, "length": length,
-                             "batch": args.batch, "seconds": seconds,
+                             "batch": args.batch, "seconds": seconds, "all": values,
                              "tokens_per_second": args.batch * length / seconds,
                              "ms_per_token_step": seconds / length * 1e3, "kind": "decode"})
                 print(f"{args.model} {search} {path} length {length}: {seconds:.2f} s",
