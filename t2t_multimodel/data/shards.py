@@ -2,8 +2,9 @@
 
 Shards are named as in T2T: `<problem>-train-00003-of-00010`. Each is written
 under a hidden temporary name in the same directory and renamed into place only
-after it is complete, and readers match the exact `-NNNNN-of-NNNNN` pattern, so
-an interrupted datagen leaves nothing a reader would pick up.
+after it is complete, and readers match the exact `-NNNNN-of-NNNNN` pattern and
+accept a split only when all N shards of its `-of-N` set are there, so an
+interrupted datagen leaves nothing a reader would pick up.
 """
 
 import glob
@@ -30,10 +31,30 @@ def shard_paths(data_dir, dataset_name, split, num_shards):
 
 
 def find_shards(data_dir, dataset_name, split):
-    """Sorted complete shard paths of `split`; never a temporary file."""
+    """Sorted shard paths of `split`: all N of each `-of-N` set, never a temporary file.
+
+    A datagen killed between its shard renames can leave some of the N final
+    shards without the others; such a set is refused (DataError naming the
+    missing shards) rather than read as if it were the whole split.
+    """
     pattern = os.path.join(
         data_dir, f"{dataset_name}-{SPLIT_FILE_NAMES[split]}-{_SHARD_GLOB}")
-    return sorted(glob.glob(pattern))
+    paths = sorted(glob.glob(pattern))
+    present = {}
+    for path in paths:  # ...-SSSSS-of-NNNNN
+        present.setdefault(int(path[-5:]), set()).add(int(path[-14:-9]))
+    for total, indices in sorted(present.items()):
+        missing = [sharded_name(f"{dataset_name}-{SPLIT_FILE_NAMES[split]}", i, total)
+                   for i in range(total) if i not in indices]
+        if missing:
+            shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+            raise DataError(
+                f"the {split} split of {dataset_name} in {data_dir} is incomplete "
+                f"({len(missing)} of {total} shards missing: {shown}), probably from an "
+                f"interrupted t2t-datagen; rerun t2t-datagen with the same --problem and "
+                f"--data_dir={data_dir} to regenerate it. Received: "
+                f"shards={len(indices)}/{total}")
+    return paths
 
 
 def count_records(path):
@@ -116,6 +137,10 @@ def write_shards(examples, paths, label=None):
     Returns:
         The number of examples written.
     """
+    for path in paths:  # left by a datagen that was killed (SIGKILL runs no cleanup)
+        stale = os.path.join(os.path.dirname(path), f".tmp-*-{os.path.basename(path)}")
+        for tmp in glob.glob(stale):
+            os.remove(tmp)
     tmp_paths = [
         os.path.join(os.path.dirname(p), f".tmp-{os.getpid()}-{os.path.basename(p)}")
         for p in paths
