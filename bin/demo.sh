@@ -11,7 +11,7 @@ set -euo pipefail
 export TF_CPP_MIN_LOG_LEVEL=3
 HERE=$(cd "$(dirname "$0")" && pwd)
 DEMO_DIR=${DEMO_DIR:-$HOME/t2t_demo}
-STEPS=${STEPS:-2400}
+STEPS=${STEPS:-1200}
 MIXTURE=multimodel_paper_offline
 DATA=$DEMO_DIR/data
 TRAIN=$DEMO_DIR/train/multimodel_paper_offline
@@ -20,7 +20,7 @@ HPARAMS=${HPARAMS:-"learning_rate=0.003,learning_rate_warmup_steps=200,label_smo
 t2t-datagen --problem=$MIXTURE --data_dir="$DATA" --tmp_dir="$DEMO_DIR/tmp"
 t2t-trainer --problem=$MIXTURE --model=multimodel --hparams_set=multimodel_tiny \
   --hparams="$HPARAMS" --data_dir="$DATA" --output_dir="$TRAIN" --train_steps="$STEPS" \
-  --save_checkpoints_steps=800 --local_eval_frequency=0 --eval_steps=0
+  --save_checkpoints_steps=400 --local_eval_frequency=0 --eval_steps=0
 # Every problem's held-out examples decoded for real, each with its own
 # command token, scored with its own metric beside the best trivial baseline.
 t2t-decoder --output_dir="$TRAIN" --problem=all \
