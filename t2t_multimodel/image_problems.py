@@ -218,9 +218,12 @@ class ImageProblem(problem.Problem):
     square) or "pad" (padded to a square with white, then resized)."""
 
     def serving_inputs(self, strings):
-        """Each string is an encoded image file (PNG/JPEG/GIF/BMP) of the problem's
-        size, or of any size when the problem sets `image_size`."""
+        """Each string is an encoded image file (PNG/JPEG/GIF/BMP/WebP) of the problem's
+        size, or of any size when the problem sets `image_size`. Bytes of no image
+        format (empty, text) raise InvalidArgumentError naming their batch indices;
+        a damaged file raises the decoder's error ("Invalid PNG ...")."""
         channels, size, fit = self.num_channels, self.image_size, self.image_fit
+        strings = _checked_image_files(strings)
 
         def decode(data):
             if size:
@@ -287,6 +290,24 @@ class ImageProblem(problem.Problem):
             raise DataError(f"all images of {self.name} must have one shape {shape}. "
                             f"Received: image.shape={image.shape}")
         return image
+
+
+def _checked_image_files(strings):
+    """`strings`, after asserting each starts as a PNG, JPEG, GIF, BMP or WebP file does."""
+    head = tf.strings.substr(strings + b"\0" * 12, 0, 12)  # padded: never out of range
+    known = tf.reduce_any(tf.stack([
+        tf.strings.substr(head, 0, 4) == b"\x89PNG",
+        tf.strings.substr(head, 0, 3) == b"\xff\xd8\xff",
+        tf.strings.substr(head, 0, 4) == b"GIF8",
+        tf.strings.substr(head, 0, 2) == b"BM",
+        tf.strings.substr(head, 8, 4) == b"WEBP"]), axis=0)
+    check = tf.debugging.Assert(
+        tf.reduce_all(known),
+        ["serving inputs must be encoded image files (PNG, JPEG, GIF, BMP or WebP bytes); "
+         "received bytes of no image format at batch index", tf.where(~known)[:, 0]],
+        summarize=10)
+    with tf.control_dependencies([check]):
+        return tf.identity(strings)
 
 
 def _fit_image(data, channels, size, fit):

@@ -48,6 +48,18 @@ class ServingModule(tf.Module):
         alpha: float32 scalar. GNMT length penalty exponent.
         max_decode_length: int32 scalar. 0: input length + `extra_length`.
 
+    Bad inputs never take the serving process down. A non-string tensor is
+    refused by the signature; a text input that is not valid UTF-8 raises
+    `InvalidArgumentError` "serving inputs must be UTF-8 text ..." with the
+    batch indices of the bad lines; an empty line decodes like any other
+    (its input is EOS alone); an empty batch returns empty outputs. Token
+    ids longer than the model's `max_length` hparam (the longest input it
+    trained on) are truncated to it before the model runs, and the default
+    decode budget shrinks in proportion, so a 100k-character line costs
+    what a `max_length` one does instead of exhausting memory. Undecodable
+    image bytes raise the problem's `serving_inputs` error
+    (`InvalidArgumentError`).
+
     Example:
 
     ```python
@@ -71,17 +83,31 @@ class ServingModule(tf.Module):
         self.default_alpha = float(alpha)
         self.extra_length = int(extra_length)
         self._input_fn = input_fn
+        hparams = getattr(model, "hparams", None)
+        # Training drops examples longer than `max_length` (0: `batch_size`).
+        self._max_input_length = int(getattr(hparams, "max_length", 0)
+                                     or getattr(hparams, "batch_size", 0) or 0)
 
     def _encode_inputs(self, inputs):
         """Raw `[B]` strings → the model's `inputs` feature and its length."""
+        is_text = hasattr(self.input_encoder, "encode_tf")
+        if is_text:
+            inputs = _checked_utf8(inputs)
         if self._input_fn is not None:
-            return self._input_fn(inputs)
-        if hasattr(self.input_encoder, "encode_tf"):  # text: ids + EOS, 0-padded
+            features, length = self._input_fn(inputs)
+        elif is_text:  # ids + EOS, 0-padded
             ids = tf.cast(self.input_encoder.encode_tf(inputs), tf.int32)
             eos = tf.fill([ids.nrows(), 1], tf.constant(EOS_ID, tf.int32))
             ids = tf.concat([ids, tf.RaggedTensor.from_tensor(eos)], axis=1).to_tensor(0)
-            return ids, tf.shape(ids)[1]
-        # Images: each string is an encoded PNG/JPEG/GIF/BMP file of one size.
+            features, length = ids, tf.shape(ids)[1]
+        else:
+            features, length = self._decode_images(inputs)
+        if is_text and self._max_input_length > 0:
+            features, length = _truncated(features, length, self._max_input_length)
+        return features, length
+
+    def _decode_images(self, inputs):
+        """Images: each string is an encoded PNG/JPEG/GIF/BMP file of one size."""
         channels = int(getattr(self.input_encoder, "channels", 3) or 3)
         images = tf.map_fn(
             lambda data: tf.io.decode_image(data, channels=channels, expand_animations=False),
@@ -137,3 +163,24 @@ class ServingModule(tf.Module):
     def signatures(self):
         return {"serving_default": self.serve.get_concrete_function(),
                 "decode": self.decode.get_concrete_function()}
+
+
+def _checked_utf8(strings):
+    """`strings`, after asserting that each is valid UTF-8 (names the bad indices)."""
+    # Transcoding drops invalid sequences, so only invalid UTF-8 changes.
+    bad = tf.not_equal(tf.strings.unicode_transcode(strings, "UTF-8", "UTF-8", errors="ignore"),
+                       strings)
+    check = tf.debugging.Assert(
+        tf.logical_not(tf.reduce_any(bad)),
+        ["serving inputs must be UTF-8 text; received bytes that are not valid UTF-8 at "
+         "batch index", tf.where(bad)[:, 0]], summarize=10)
+    with tf.control_dependencies([check]):
+        return tf.identity(strings)
+
+
+def _truncated(ids, length, max_length):
+    """Token ids `[B, T]` cut to `max_length`; `length` shrunk in proportion."""
+    full = tf.shape(ids)[1]
+    ids = ids[:, :max_length]
+    kept = tf.shape(ids)[1]
+    return ids, tf.where(full > kept, length * kept // tf.maximum(full, 1), length)

@@ -5,6 +5,7 @@ from a `--t2t_usr_dir` package (tests/training/tiny_problem.py).
 """
 
 import os
+import random
 import re
 import subprocess
 import sys
@@ -110,7 +111,8 @@ def test_kill_9_then_resume(usr_and_data, tmp_path):
             assert proc.poll() is None, proc.stderr.read()
             assert time.monotonic() < deadline, "no checkpoint within 120 s"
             time.sleep(0.2)
-        time.sleep(0.3)  # let it run on, possibly into the next save
+        # Kill at a random step: anywhere in the next ~10-20 steps, at times mid-save.
+        time.sleep(random.uniform(0.0, 1.0))
     finally:
         proc.kill()  # SIGKILL: no cleanup of any kind
         proc.communicate(timeout=30)
