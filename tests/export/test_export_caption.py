@@ -119,4 +119,8 @@ print(json.dumps([o.decode() for o in r["outputs"].numpy()]))
     outputs = json.loads(run_standalone(code, cwd=str(tmp_path)).strip().splitlines()[-1])
     assert outputs == expected
     assert all(isinstance(o, str) and o.strip() for o in outputs), outputs
-    assert outputs[3] == outputs[0]  # the 64x64 copy, resized in the graph, reads the same
+    # The 64x64 copy is resized in the graph back to the pixels of the original (a
+    # 60-step model's caption may flip on tiny pixel differences, so compare pixels).
+    images, _ = registry.problem(SHAPES).serving_inputs(tf.constant([files[0], files[3]]))
+    difference = np.abs(images[0].numpy().astype(int) - images[1].numpy().astype(int))
+    assert images.shape[1:3] == (32, 32) and difference.mean() < 2.0, difference.mean()
