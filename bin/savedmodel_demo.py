@@ -39,8 +39,8 @@ def _examples(data_dir, problem, count):
         raw = features[kind].bytes_list.value[0]
         if "targets" in features and features["targets"].bytes_list.value:
             reference = features["targets"].bytes_list.value[0].decode("utf-8")
-        elif "image/class/label" in features:
-            reference = f"class {features['image/class/label'].int64_list.value[0]}"
+        elif "image/class/label" in features:  # the SavedModel returns the label's name
+            reference = f"class id {features['image/class/label'].int64_list.value[0]}"
         else:
             reference = "?"
         yield kind, raw, reference
@@ -54,7 +54,8 @@ def main(data_dir, export_root, problems, count=2):
         for kind, raw, reference in _examples(data_dir, problem, count):
             out = serve(inputs=tf.constant([raw]))
             output = out["outputs"].numpy()[0].decode("utf-8")
-            shown = raw.decode("utf-8") if kind == "text" else f"<{kind} file, {len(raw)} bytes>"
+            shown = (raw.decode("utf-8") if _FEATURES[kind] == "text"
+                     else f"<{_FEATURES[kind]} file, {len(raw)} bytes>")
             print(f"  input:     {shown}\n  output:    {output}\n  reference: {reference}")
     assert "t2t_multimodel" not in sys.modules
 
