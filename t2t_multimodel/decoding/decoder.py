@@ -29,11 +29,17 @@ def decode_hparams(overrides=""):
 
 def serving_module(run, dhp):
     """The `ServingModule` of a `LoadedRun` with `dhp` as its defaults."""
-    return ServingModule(run.model, run.encoders["inputs"], run.encoders["targets"],
-                         run.problem.get_hparams().target_space_id,
+    return problem_serving_module(run.model, run.problem, run.problem_key,
+                                  run.config.data_dir, dhp)
+
+
+def problem_serving_module(model, problem, problem_key, data_dir, dhp):
+    """The `ServingModule` of `problem` (named `problem_key` in a mixture's model)."""
+    encoders = problem.get_feature_encoders(data_dir)
+    return ServingModule(model, problem.serving_inputs, encoders["inputs"],
+                         encoders["targets"], problem.get_hparams().target_space_id,
                          beam_size=dhp.beam_size, alpha=dhp.alpha,
-                         extra_length=dhp.extra_length, problem=run.problem_key,
-                         input_fn=run.problem.serving_inputs)
+                         extra_length=dhp.extra_length, problem=problem_key)
 
 
 def decode_lines(module, lines, dhp, with_top_k=False):

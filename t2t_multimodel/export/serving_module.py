@@ -18,7 +18,6 @@ import tensorflow as tf
 
 from t2t_multimodel.decoding.beam_search import beam_search
 from t2t_multimodel.decoding.greedy import greedy_search
-from t2t_multimodel.text_encoder import EOS_ID
 
 
 class ServingModule(tf.Module):
@@ -26,8 +25,12 @@ class ServingModule(tf.Module):
 
     Args:
         model: a `T2TModel` with its weights loaded.
-        input_encoder: the problem's encoder of the `inputs` feature (has
-            `encode_tf`).
+        input_fn: callable. `[B]` raw strings -> `(inputs feature, int32
+            length)`, traced into the graph: the problem's `serving_inputs`
+            (text, image or WAV bytes).
+        input_encoder: the problem's encoder of the `inputs` feature (text
+            inputs, those with `encode_tf`, are checked for UTF-8 and
+            truncated; it is tracked so its resources are saved).
         target_encoder: the problem's encoder of the `targets` feature (has
             `decode_tf`).
         target_space_id: int. The command token (the problem's target space).
@@ -36,10 +39,6 @@ class ServingModule(tf.Module):
         extra_length: int. Decode at most `input length + extra_length`
             tokens when `max_decode_length` is 0.
         problem: str or None. The problem's name in a mixture's model.
-        input_fn: callable or None. `[B]` raw strings -> `(inputs feature,
-            int32 length)`, traced into the graph: the problem's
-            `serving_inputs` (text, image or WAV bytes). None: text through
-            `input_encoder`, or image files when it has no `encode_tf`.
 
     Call arguments (signature `decode`):
         inputs: `tf.string` `[B]` raw inputs (text lines, or encoded image
@@ -63,13 +62,14 @@ class ServingModule(tf.Module):
     Example:
 
     ```python
-    module = ServingModule(model, encoders["inputs"], encoders["targets"], 11)
+    module = ServingModule(model, problem.serving_inputs, encoders["inputs"],
+                           encoders["targets"], 11)
     module.decode(tf.constant(["1 0 0"]), 4, 0.6, 0)["outputs"]  # [b"0 0 1"]
     ```
     """
 
-    def __init__(self, model, input_encoder, target_encoder, target_space_id,
-                 beam_size=1, alpha=0.6, extra_length=50, problem=None, input_fn=None):
+    def __init__(self, model, input_fn, input_encoder, target_encoder, target_space_id,
+                 beam_size=1, alpha=0.6, extra_length=50, problem=None):
         super().__init__()
         self.model = model
         # The model with its problem bound (a mixture's model serves one of
@@ -93,26 +93,10 @@ class ServingModule(tf.Module):
         is_text = hasattr(self.input_encoder, "encode_tf")
         if is_text:
             inputs = _checked_utf8(inputs)
-        if self._input_fn is not None:
-            features, length = self._input_fn(inputs)
-        elif is_text:  # ids + EOS, 0-padded
-            ids = tf.cast(self.input_encoder.encode_tf(inputs), tf.int32)
-            eos = tf.fill([ids.nrows(), 1], tf.constant(EOS_ID, tf.int32))
-            ids = tf.concat([ids, tf.RaggedTensor.from_tensor(eos)], axis=1).to_tensor(0)
-            features, length = ids, tf.shape(ids)[1]
-        else:
-            features, length = self._decode_images(inputs)
+        features, length = self._input_fn(inputs)
         if is_text and self._max_input_length > 0:
             features, length = _truncated(features, length, self._max_input_length)
         return features, length
-
-    def _decode_images(self, inputs):
-        """Images: each string is an encoded PNG/JPEG/GIF/BMP file of one size."""
-        channels = int(getattr(self.input_encoder, "channels", 3) or 3)
-        images = tf.map_fn(
-            lambda data: tf.io.decode_image(data, channels=channels, expand_animations=False),
-            inputs, fn_output_signature=tf.TensorSpec([None, None, channels], tf.uint8))
-        return images, tf.constant(1)
 
     def _classify(self, features):
         """The best label, its log-probability, and the `top_k` best labels `[B, k]`."""

@@ -140,15 +140,11 @@ class DecodeEvaluator:
     def evaluate(self):
         """`{"decode_<metric>": value}` over the first `num_samples` dev examples."""
         from t2t_multimodel.decoding import decoder
-        from t2t_multimodel.export.serving_module import ServingModule
 
         dhp = decoder.decode_hparams(f"beam_size={self.beam_size},num_samples={self.num_samples}")
         if self._module is None:
-            encoders = self.problem.get_feature_encoders(self.data_dir)
-            self._module = ServingModule(
-                self.model, encoders["inputs"], encoders["targets"],
-                self.problem.get_hparams().target_space_id, beam_size=self.beam_size,
-                problem=self.problem_key, input_fn=self.problem.serving_inputs)
+            self._module = decoder.problem_serving_module(
+                self.model, self.problem, self.problem_key, self.data_dir, dhp)
             self._pairs = decoder.dev_examples(self.problem, self.data_dir, self.num_samples)
         inputs, references = self._pairs
         values, _ = decoder.decode_metrics(self.problem, self._module, inputs, references, dhp)
