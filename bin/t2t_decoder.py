@@ -30,12 +30,11 @@ def main(argv):
     common_flags.require("output_dir")
     output_dir = os.path.expanduser(FLAGS.output_dir)
     dhp = decoder.decode_hparams(FLAGS.decode_hparams)
-    names = [n.strip() for n in (FLAGS.problem or "").split(",") if n.strip()]
-    if names == ["all"] or len(names) > 1:
+    if loading.several_problems(FLAGS.problem):
         if FLAGS.decode_interactive or FLAGS.decode_from_file:
             raise T2TError("--decode_from_file and --decode_interactive decode one problem; "
                            f"pick one with --problem. Received: problem={FLAGS.problem}")
-        runs = loading.load_runs(output_dir, None if names == ["all"] else names,
+        runs = loading.load_runs(output_dir, loading.problem_names(FLAGS.problem),
                                  FLAGS.checkpoint_path)
         results = {run.problem.name: decoder.decode_dev(run, decoder.serving_module(run, dhp),
                                                         dhp)

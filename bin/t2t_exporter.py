@@ -32,9 +32,9 @@ def main(argv):
     output_dir = os.path.expanduser(FLAGS.output_dir)
     dhp = decoder.decode_hparams(FLAGS.decode_hparams)
     export_dir = os.path.expanduser(FLAGS.export_dir or loading.default_export_dir(output_dir))
-    names = [n.strip() for n in (FLAGS.problem or "").split(",") if n.strip()]
-    if names == ["all"] or len(names) > 1:  # one model restored, one SavedModel per problem
-        runs = loading.load_runs(output_dir, None if names == ["all"] else names,
+    if loading.several_problems(FLAGS.problem):
+        # One model restored, one SavedModel per problem.
+        runs = loading.load_runs(output_dir, loading.problem_names(FLAGS.problem),
                                  FLAGS.checkpoint_path)
         for run in runs:
             path = os.path.join(export_dir, run.problem.name)

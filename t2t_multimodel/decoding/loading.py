@@ -32,6 +32,19 @@ class LoadedRun:
         self.encoders = problem.get_feature_encoders(config.data_dir)
 
 
+def several_problems(spec):
+    """Whether `--problem` (of t2t-decoder / t2t-exporter) names several
+    problems: "all" or "a,b"; then `load_runs(output_dir, problem_names(spec))`."""
+    names = problem_names(spec)
+    return names is None or len(names) > 1
+
+
+def problem_names(spec):
+    """The names in `--problem` ("a,b" -> ["a", "b"]); None for "all" (every one)."""
+    names = [n.strip() for n in (spec or "").split(",") if n.strip()]
+    return None if names == ["all"] else names
+
+
 def load_run(output_dir, problem_name=None, checkpoint_path=None):
     """Loads the run in `output_dir`; `problem_name` picks one of a mixture."""
     return load_runs(output_dir, [problem_name] if problem_name else None, checkpoint_path,
