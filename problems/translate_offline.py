@@ -56,11 +56,9 @@ import re
 import sys
 import time
 
-from t2t_multimodel import problem, registry, text_problems
+from t2t_multimodel import problem, registry, translate_problems
 from t2t_multimodel.data import ding, gettext_catalogs
 
-SPACE_IDS = {"en": problem.SpaceID.EN_TOK, "de": problem.SpaceID.DE_TOK,
-             "fr": problem.SpaceID.FR_TOK}
 DING = ("trans-de-en", "usr/share/trans/de-en")
 _LO_DIR = "usr/lib/libreoffice/program/resource/{}/LC_MESSAGES"
 _ASTERISK = "usr/share/doc/asterisk-core-sounds-{0}/core-sounds-{0}.txt.gz"
@@ -155,7 +153,7 @@ def enfr_sources(tmp_dir, min_ui_words):
     return {"libreoffice": ui_pairs(catalog, min_ui_words), "asterisk": prompts}
 
 
-class TranslateOfflineProblem(text_problems.Text2TextProblem):
+class TranslateOfflineProblem(translate_problems.TranslateProblem):
     """Translation between English and `language` on offline real data.
 
     Subclasses set `language` ("de" or "fr") and `reverse` (True: from
@@ -172,32 +170,19 @@ class TranslateOfflineProblem(text_problems.Text2TextProblem):
     min_ui_words = 3
     sources = {"de": ende_sources, "fr": enfr_sources}
 
-    is_generate_per_split = True
-
     approx_vocab_size = 2**12
-
-    num_train_shards = 10
-
-    @property
-    def dataset_splits(self):
-        return [{"split": problem.DatasetSplit.TRAIN, "shards": self.num_train_shards},
-                {"split": problem.DatasetSplit.EVAL, "shards": 1},
-                {"split": problem.DatasetSplit.TEST, "shards": 1}]
 
     @property
     def vocab_filename(self):
         return f"vocab.translate_offline.{self.approx_vocab_size}.subwords"
 
     @property
-    def input_space_id(self):
-        return SPACE_IDS["en" if not self.reverse else self.language]
+    def source_lang(self):
+        return self.language if self.reverse else "en"
 
     @property
-    def target_space_id(self):
-        return SPACE_IDS[self.language if not self.reverse else "en"]
-
-    def decode_metrics(self):
-        return ["bleu", "chrf"]
+    def target_lang(self):
+        return "en" if self.reverse else self.language
 
     def pair_splits(self, tmp_dir, language=None):
         """The `(english, foreign)` pairs of every split (cached per process)."""

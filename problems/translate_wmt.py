@@ -22,13 +22,10 @@ what every WMT user has; reading TFDS here could not rule out a download).
 
 import sys
 
-from t2t_multimodel import problem, registry, text_problems
+from t2t_multimodel import problem, registry, translate_problems
 from t2t_multimodel.data import shards, wmt_files
 from t2t_multimodel.data.wmt_files import Corpus
 from t2t_multimodel.errors import DataError
-
-SPACE_IDS = {"en": problem.SpaceID.EN_TOK, "de": problem.SpaceID.DE_TOK,
-             "fr": problem.SpaceID.FR_TOK}
 
 _WMT13 = "http://www.statmt.org/wmt13/"
 _DEV_URL = "http://data.statmt.org/wmt17/translation-task/dev.tgz"
@@ -66,7 +63,7 @@ def _test_sets(pair_tag):
                    kind="sgml"))
 
 
-class TranslateWmtProblem(text_problems.Text2TextProblem):
+class TranslateWmtProblem(translate_problems.TranslateProblem):
     """WMT translation from `source_lang` to `target_lang`, read from `--tmp_dir`.
 
     Subclasses set `source_lang`, `target_lang`, `vocab_pair` (the problem
@@ -74,39 +71,18 @@ class TranslateWmtProblem(text_problems.Text2TextProblem):
     `test_sets`.
     """
 
-    source_lang = None
-    target_lang = None
     vocab_pair = None
     train_corpora = ()
     dev_sets = DEV_SETS
     test_sets = ()
-
-    is_generate_per_split = True
 
     approx_vocab_size = 2**15
 
     num_train_shards = 100
 
     @property
-    def dataset_splits(self):
-        return [{"split": problem.DatasetSplit.TRAIN, "shards": self.num_train_shards},
-                {"split": problem.DatasetSplit.EVAL, "shards": 1},
-                {"split": problem.DatasetSplit.TEST, "shards": 1}]
-
-    @property
     def vocab_filename(self):
         return f"vocab.{self.vocab_pair}.{self.approx_vocab_size}.subwords"
-
-    @property
-    def input_space_id(self):
-        return SPACE_IDS[self.source_lang]
-
-    @property
-    def target_space_id(self):
-        return SPACE_IDS[self.target_lang]
-
-    def decode_metrics(self):
-        return ["bleu", "chrf"]
 
     def _requirements(self):
         return {problem.DatasetSplit.TRAIN: self.train_corpora,
