@@ -22,7 +22,6 @@ BLEU scores a decode against all references (`dev_pair`).
 import tensorflow as tf
 
 from t2t_multimodel import image_problems, metrics, problem, text_problems
-from t2t_multimodel.data import shards
 from t2t_multimodel.errors import DataError
 
 
@@ -120,29 +119,14 @@ class Image2TextProblem(image_problems.ImageProblem, text_problems.Text2TextProb
         return example["image/encoded"].numpy(), references
 
     # ---- Data generation ------------------------------------------------
+    # The vocabulary is learned from the train captions only.
+    vocab_text_features = ("targets",)
+
     def generate_data(self, data_dir, tmp_dir, task_id=-1):
         """Writes the shards of every split (existing ones are skipped), then
         learns the SentencePiece vocabulary from the train captions."""
         super().generate_data(data_dir, tmp_dir, task_id)
         self.get_or_create_vocab(data_dir, tmp_dir)
-
-    def generate_text_for_vocab(self, data_dir, tmp_dir):
-        """The train captions (at most `max_samples_for_vocab`)."""
-        del tmp_dir
-        files = shards.find_shards(data_dir, self.dataset_filename(), problem.DatasetSplit.TRAIN)
-        if not files:
-            raise DataError(
-                f"no train shards to learn the vocabulary of {self.name} from: run "
-                f"t2t-datagen --problem={self.name} --data_dir={data_dir}. "
-                f"Received: data_dir={data_dir}")
-        spec = {"targets": tf.io.FixedLenFeature([], tf.string)}
-        ds = tf.data.TFRecordDataset(files)
-        if self.max_samples_for_vocab:
-            ds = ds.take(self.max_samples_for_vocab)
-        ds = ds.batch(4096).map(lambda r: tf.io.parse_example(r, spec))
-        for batch in ds.as_numpy_iterator():
-            for value in batch["targets"]:
-                yield value.decode("utf-8")
 
     def _stored_samples(self, data_dir, tmp_dir, split):
         """Train: one example per (image, caption); dev/test: one per image."""

@@ -243,6 +243,10 @@ class SpeechRecognitionProblem(problem.Problem):
     use_vocab_from_other_problem = None
     vocab_filename = text_problems.Text2TextProblem.vocab_filename
     get_or_create_vocab = text_problems.Text2TextProblem.get_or_create_vocab
+    # Learned from the train transcripts only (never dev or test text).
+    vocab_text_features = ("targets",)
+    max_samples_for_vocab = None
+    generate_text_for_vocab = text_problems.Text2TextProblem.generate_text_for_vocab
 
     # ---- Subclass interface ---------------------------------------------
     @property
@@ -393,21 +397,6 @@ class SpeechRecognitionProblem(problem.Problem):
             shards.write_shards(self._stored_samples(data_dir, tmp_dir, split), paths,
                                 label=f"{self.name} {split}")
         self.get_or_create_vocab(data_dir, tmp_dir)
-
-    def generate_text_for_vocab(self, data_dir, tmp_dir):
-        """The train transcripts (the vocabulary never sees dev or test text)."""
-        del tmp_dir
-        files = shards.find_shards(data_dir, self.dataset_filename(), problem.DatasetSplit.TRAIN)
-        if not files:
-            raise DataError(f"no train shards to learn the vocabulary of {self.name} from: run "
-                            f"t2t-datagen --problem={self.name} --data_dir={data_dir}. "
-                            f"Received: data_dir={data_dir}")
-        spec = {"targets": tf.io.FixedLenFeature([], tf.string)}
-        ds = tf.data.TFRecordDataset(files).batch(4096).map(
-            lambda r: tf.io.parse_example(r, spec))
-        for batch in ds.as_numpy_iterator():
-            for value in batch["targets"]:
-                yield value.decode("utf-8")
 
     def _stored_samples(self, data_dir, tmp_dir, split):
         """The samples of `split` as stored: 16 kHz mono WAV bytes and the transcript."""

@@ -161,12 +161,19 @@ class Text2TextProblem(problem.Problem):
                     f"{VocabType.SUBWORD}")
         return f"vocab.{self.dataset_filename()}.{VocabType.TOKEN}"
 
+    @property
+    def vocab_text_features(self):
+        """The stored features whose text the vocabulary is learned from:
+        every string feature of `example_reading_spec` (problems whose shards
+        also hold image or audio bytes name their text features)."""
+        return [k for k, v in self.example_reading_spec().items()
+                if isinstance(v, tf.io.FixedLenFeature) and v.dtype == tf.string]
+
     def generate_text_for_vocab(self, data_dir, tmp_dir):
         """The texts the SUBWORD vocabulary is learned from.
 
         Reads at most `max_samples_for_vocab` samples of the train shards;
-        every string feature of `example_reading_spec` contributes one text
-        per sample.
+        each of `vocab_text_features` contributes one text per sample.
         """
         del tmp_dir
         files = shards.find_shards(data_dir, self.dataset_filename(), problem.DatasetSplit.TRAIN)
@@ -175,8 +182,7 @@ class Text2TextProblem(problem.Problem):
                 f"no train shards to learn the vocabulary of {self.name} from: run "
                 f"t2t-datagen --problem={self.name} --data_dir={data_dir}. "
                 f"Received: data_dir={data_dir}")
-        spec = {k: v for k, v in self.example_reading_spec().items()
-                if isinstance(v, tf.io.FixedLenFeature) and v.dtype == tf.string}
+        spec = {k: tf.io.FixedLenFeature([], tf.string) for k in self.vocab_text_features}
         # Samples are spread round-robin over the shards, so reading the
         # shards one after the other still gives an even sample of the stream.
         ds = tf.data.TFRecordDataset(files, num_parallel_reads=None)
