@@ -26,7 +26,7 @@ import tensorflow as tf
 
 from t2t_multimodel.errors import T2TError
 
-SCHEDULES = ("uniform", "proportional", "temperature")
+SCHEDULES = ("uniform", "proportional", "temperature", "weighted")
 
 
 class Mixture:
@@ -39,16 +39,21 @@ class Mixture:
             `"proportional"`: in proportion to its number of training
             examples, each capped at `maximum_examples`; `"temperature"`:
             proportional to `size ** (1 / temperature)` (sizes capped too),
-            so temperature 1 is proportional and a large one nears uniform.
+            so temperature 1 is proportional and a large one nears uniform;
+            `"weighted"`: in proportion to `weights` (as seqio's rates).
         maximum_examples: int or None. The cap on a problem's size in the
             proportional and temperature schedules (None: no cap).
         temperature: float. The temperature of `"temperature"` (> 0).
+        weights: list of float or None. The `"weighted"` schedule's weight
+            of each problem, in `problems` order (each > 0; they need not
+            sum to 1). Required by `"weighted"`, refused by the others.
 
     Example:
 
     ```python
     mix = Mixture(["a", "b"], schedule="proportional", maximum_examples=10000)
     mix.rates({"a": 50000, "b": 2000})   # [0.833..., 0.166...]
+    Mixture(["a", "b"], schedule="weighted", weights=[3, 1]).rates()  # [0.75, 0.25]
     ```
 
     References:
@@ -57,7 +62,8 @@ class Mixture:
           [Arivazhagan et al., 2019](https://arxiv.org/abs/1907.05019).
     """
 
-    def __init__(self, problems, schedule="uniform", maximum_examples=None, temperature=1.0):
+    def __init__(self, problems, schedule="uniform", maximum_examples=None, temperature=1.0,
+                 weights=None):
         problems = [p.strip() for p in problems if p and p.strip()]
         if not problems:
             raise T2TError(f"a mixture needs at least one problem. Received: problems={problems}")
@@ -73,15 +79,24 @@ class Mixture:
                            f"Received: maximum_examples={maximum_examples}")
         if temperature <= 0:
             raise T2TError(f"temperature must be > 0. Received: temperature={temperature}")
+        if (weights is not None) != (schedule == "weighted"):
+            raise T2TError(f"weights go with the weighted schedule and only with it. "
+                           f"Received: schedule={schedule!r}, weights={weights}")
+        if weights is not None:
+            weights = [float(w) for w in weights]
+            if len(weights) != len(problems) or min(weights) <= 0:
+                raise T2TError(f"weights needs one number > 0 per problem ({len(problems)}). "
+                               f"Received: weights={weights}")
         self.problems = problems
         self.schedule = schedule
+        self.weights = weights
         self.maximum_examples = maximum_examples
         self.temperature = float(temperature)
 
     @property
     def needs_sizes(self):
         """Whether `rates` needs the problems' training set sizes."""
-        return self.schedule != "uniform" and len(self.problems) > 1
+        return self.schedule not in ("uniform", "weighted") and len(self.problems) > 1
 
     def rates(self, sizes=None):
         """Sampling rates (summing to 1) in `problems` order.
@@ -90,6 +105,8 @@ class Mixture:
             sizes: dict problem -> number of training examples (needed by the
                 proportional and temperature schedules).
         """
+        if self.weights is not None:
+            return [w / sum(self.weights) for w in self.weights]
         if not self.needs_sizes:
             return [1.0 / len(self.problems)] * len(self.problems)
         missing = [p for p in self.problems if not (sizes or {}).get(p)]
@@ -113,7 +130,8 @@ class Mixture:
 
     def __repr__(self):
         return (f"Mixture({self.problems}, schedule={self.schedule!r}, "
-                f"maximum_examples={self.maximum_examples}, temperature={self.temperature})")
+                f"maximum_examples={self.maximum_examples}, temperature={self.temperature}, "
+                f"weights={self.weights})")
 
 
 def resolve(spec):

@@ -59,6 +59,24 @@ def test_rates_sum_to_one_and_one_problem_needs_no_sizes():
     assert not single.needs_sizes and single.rates() == [1.0]
 
 
+def test_weighted_schedule_follows_the_weights_without_sizes():
+    mix = Mixture(["a", "b", "c"], "weighted", weights=[2, 1, 1])
+    assert not mix.needs_sizes
+    assert mix.rates() == pytest.approx([0.5, 0.25, 0.25])
+
+
+@pytest.mark.parametrize("schedule, weights, fragment", [
+    ("weighted", None, "weights go with the weighted schedule"),
+    ("uniform", [1, 1], "weights go with the weighted schedule"),
+    ("weighted", [1], "one number > 0 per problem (2)"),
+    ("weighted", [1, 0], "one number > 0 per problem (2)")])
+def test_bad_weights_are_refused(schedule, weights, fragment):
+    with pytest.raises(T2TError) as error:
+        Mixture(["a", "b"], schedule, weights=weights)
+    assert fragment in _ends_with_received(error)
+    assert "weights=" in str(error.value).rsplit("Received:", 1)[1]
+
+
 def test_unknown_schedule_suggests_the_close_one():
     with pytest.raises(T2TError) as error:
         Mixture(["a", "b"], schedule="proportinal")
