@@ -81,7 +81,7 @@ def _optimizer_hparams(**overrides):
 
 def test_adam_from_hparams():
     opt = optimizers.from_hparams(_optimizer_hparams())
-    assert type(opt) is keras.optimizers.Adam
+    assert isinstance(opt, keras.optimizers.Adam) and not isinstance(opt, keras.optimizers.AdamW)
     assert opt.beta_1 == 0.85 and opt.beta_2 == 0.997 and opt.epsilon == 1e-9
     assert opt.global_clipnorm is None
     assert isinstance(opt._learning_rate, T2TLearningRateSchedule)
