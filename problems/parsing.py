@@ -8,7 +8,12 @@ the target is the tree in T2T's token format with every word written `XX`:
     targets "S NP XX XX /NP VP XX NP XX /NP /VP XX /S"
 
 (`t2t_multimodel.data.ptb_trees` documents the format and the cleaning.)
-Inputs use a SentencePiece vocabulary learned from the train inputs; targets
+Inputs are words, as in Vinyals et al.: a word vocabulary learned from the
+train inputs (the `approx_vocab_size` most frequent words seen at least
+`min_word_count` times; any other word is `<unk>`), so input token i is word
+i and the i-th `XX` of the tree stands for it. (Subword inputs split a word
+into a varying number of pieces, and a small model then fails to count the
+words: in our runs most of its trees had the wrong number of `XX`.) Targets
 use the fixed token vocabulary `ptb_trees.target_tokens()` (57 tokens + PAD and EOS), shared
 by every parsing problem, so the MultiModel gives them one target net and a
 model trained on silver trees can continue on the Penn Treebank. Decodes are
@@ -22,6 +27,7 @@ scored by `bracket_f1` and `malformed_tree_rate` (`metrics/parse_f1.py`).
   well it parses the Penn Treebank.
 """
 
+import collections
 import csv
 import glob
 import os
@@ -33,6 +39,8 @@ import numpy as np
 from t2t_multimodel import metrics, problem, registry, text_encoder, text_problems
 from t2t_multimodel.data import link_grammar, ptb_trees, system_packages
 from t2t_multimodel.errors import DataError
+
+UNKNOWN_WORD = "<unk>"
 
 TARGET_VOCAB_NAME = "parse_tree_tokens"
 
@@ -55,8 +63,19 @@ class ParsingProblem(text_problems.Text2TextProblem):
                 {"split": problem.DatasetSplit.EVAL, "shards": 1},
                 {"split": problem.DatasetSplit.TEST, "shards": 1}]
 
+    min_word_count = 2
+
+    @property
+    def vocab_type(self):
+        return text_problems.VocabType.TOKEN
+
+    @property
+    def oov_token(self):
+        return UNKNOWN_WORD
+
     @property
     def approx_vocab_size(self):
+        """The most input words the vocabulary keeps (besides PAD, EOS, `<unk>`)."""
         return 2**13
 
     @property
@@ -67,10 +86,25 @@ class ParsingProblem(text_problems.Text2TextProblem):
     def target_space_id(self):
         return problem.SpaceID.PARSE_TOK
 
-    def generate_text_for_vocab(self, data_dir, tmp_dir):
+    @property
+    def vocab_text_features(self):
         """The train inputs only: the tree tokens have their own vocabulary."""
-        for sample in self.generate_samples(data_dir, tmp_dir, problem.DatasetSplit.TRAIN):
-            yield sample["inputs"]
+        return ["inputs"]
+
+    def get_or_create_vocab(self, data_dir, tmp_dir, force_get=False):
+        """The input word vocabulary; learned from the train shards when missing."""
+        path = os.path.join(data_dir or "", self.vocab_filename)
+        if data_dir and not force_get and not os.path.exists(path):
+            counts = collections.Counter(
+                word for text in self.generate_text_for_vocab(data_dir, tmp_dir)
+                for word in text.split())
+            words = [w for w, n in counts.most_common(self.approx_vocab_size)
+                     if n >= self.min_word_count and w != UNKNOWN_WORD]
+            text_encoder.TokenTextEncoder(None, vocab_list=[UNKNOWN_WORD] + words).store_to_file(
+                path)
+            print(f"{self.name}: {len(words)} words of {len(counts)} seen at least "
+                  f"{self.min_word_count} times -> {path}", file=sys.stderr, flush=True)
+        return super().get_or_create_vocab(data_dir, tmp_dir, force_get)
 
     def feature_encoders(self, data_dir):
         return {"inputs": self.get_or_create_vocab(data_dir, None, force_get=True),
@@ -206,7 +240,7 @@ class ParsingEnglishSilver(ParsingProblem):
     dev_size = 500
     test_size = 500
     min_words = 5
-    max_words = 20
+    max_words = 12
     seed = 1234
     num_processes = 2
 

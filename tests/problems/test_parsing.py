@@ -82,6 +82,9 @@ def test_ptb_treebank_dir_attribute_and_data(tmp_path):
     target = "S NP XX /NP VP XX /VP XX /S"
     assert encoders["targets"].decode(encoders["targets"].encode(target)) == target
     assert encoders["inputs"].decode(encoders["inputs"].encode("It rained .")) == "It rained ."
+    # Inputs are words (one id per word, the i-th XX's word); unseen ones are <unk>.
+    ids = encoders["inputs"].encode("It rained zyzzyvas .")
+    assert len(ids) == 4 and encoders["inputs"].decode(ids[2:3]) == parsing.UNKNOWN_WORD
     hparams = problem.get_hparams(data_dir=data_dir)
     assert hparams.vocab_size["targets"] == 2 + len(ptb_trees.target_tokens())
     assert hparams.vocab_name["targets"] == parsing.TARGET_VOCAB_NAME
