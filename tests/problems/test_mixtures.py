@@ -6,7 +6,13 @@ from t2t_multimodel.problems import mixtures
 
 def test_paper_offline_mixture_has_one_problem_per_modality_pair():
     mix = mixture.resolve("multimodel_paper_offline")
-    assert mix.problems == mixtures.PAPER_OFFLINE_PROBLEMS and mix.schedule == "uniform"
+    assert mix.problems == mixtures.PAPER_OFFLINE_PROBLEMS and mix.schedule == "weighted"
+    rates = dict(zip(mix.problems, mix.rates(), strict=True))
+    # Parsing needs the most steps, the image problems the fewest.
+    assert max(rates, key=rates.get) == "parsing_english_silver"
+    assert rates["image_fashion_mnist"] == min(rates.values())
+    uniform = mixture.resolve("multimodel_paper_offline_uniform")
+    assert uniform.problems == mix.problems and uniform.rates() == [1 / 8] * 8
     problems = [registry.problem(name) for name in mix.problems]
     modalities = {}
     for p in problems:
