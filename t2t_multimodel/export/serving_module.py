@@ -46,6 +46,10 @@ class ServingModule(tf.Module):
         beam_size: int32 scalar. 1 decodes greedily.
         alpha: float32 scalar. GNMT length penalty exponent.
         max_decode_length: int32 scalar. 0: input length + `extra_length`.
+            A larger value than the decode bound, the larger of that default
+            and the model's `max_length` hparam (`batch_size` when it is 0),
+            is capped to it: the search allocates its output and cache for
+            this many steps, so a client asking for 10^9 would exhaust memory.
 
     Bad inputs never take the serving process down. A non-string tensor is
     refused by the signature; a text input that is not valid UTF-8 raises
@@ -118,8 +122,10 @@ class ServingModule(tf.Module):
         if not self.model.targets_are_sequences(self.problem):
             features["targets"] = tf.zeros([batch, 1], tf.int32)
             return self._classify(features)
-        max_length = tf.where(max_decode_length > 0, max_decode_length,
-                              length + self.extra_length)
+        default = length + self.extra_length
+        bound = tf.maximum(default, self._max_input_length)
+        max_length = tf.where(max_decode_length > 0, tf.minimum(max_decode_length, bound),
+                              default)
 
         def greedy():
             return greedy_search(self._view, features, max_length)
