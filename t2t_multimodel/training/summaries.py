@@ -56,7 +56,8 @@ class Throughput:
     Call `start()` when training steps (re)start, `add(tokens)` after each
     step and `pause()` before eval or saving. `interval()` returns the rates
     since its last call; `total()` those of the whole session. Neither counts
-    the first step, which includes tracing.
+    the first step, which includes tracing, nor steps added with
+    `counted=False` (a mixture's first step of each further problem).
 
     Example:
 
@@ -90,12 +91,16 @@ class Throughput:
             running = time.perf_counter() - self._running_since
         return self._elapsed + running
 
-    def add(self, tokens):
+    def add(self, tokens, counted=True):
+        """Adds a step; `counted=False`: a step run while paused (tracing), not counted."""
         self._steps += 1
         self._tokens += float(tokens)
         if self._total_mark is None:  # the first step includes tracing: not counted
             self._total_mark = (self._now(), self._steps, self._tokens)
             self._interval_mark = self._total_mark
+        elif not counted:
+            self._total_mark = _shifted(self._total_mark, tokens)
+            self._interval_mark = _shifted(self._interval_mark, tokens)
 
     @staticmethod
     def _rates(mark, now, steps, tokens):
@@ -119,6 +124,11 @@ class Throughput:
     def seconds(self):
         """Training seconds of this session, tracing included."""
         return self._now()
+
+
+def _shifted(mark, tokens):
+    seconds, steps, total = mark
+    return seconds, steps + 1, total + float(tokens)
 
 
 def progress_line(step, train_steps, loss, accuracy, learning_rate, steps_per_sec,

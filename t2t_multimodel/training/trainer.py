@@ -27,6 +27,7 @@ import glob
 import math
 import os
 import shutil
+import time
 
 import keras
 import tensorflow as tf
@@ -390,14 +391,24 @@ class _Loop:
         interval = {}  # problem -> [loss sum, accuracy sum, steps]
         last_eval_step = None
         self.meter.start()
+        built = set()
         while step < self.train_steps:
             name = names[int(next(choices))]
+            first = name not in built
+            if first:
+                self._building(name, len(built), len(names))
+            began = time.perf_counter()
             out = train_steps[name](features[name])
             loss = float(out["loss"])
             step += 1
             if not math.isfinite(loss):
                 self._non_finite(f"the loss of {name}", step)
-            self.meter.add(float(out["tokens"]))
+            self.meter.add(float(out["tokens"]), counted=not first)
+            if first:
+                built.add(name)
+                self.meter.start()
+                self.log_fn(f"Built the train step of {name} in "
+                            f"{time.perf_counter() - began:.1f}s")
             sums = interval.setdefault(name, [0.0, 0.0, 0])
             sums[0] += loss
             sums[1] += float(out["accuracy"])
@@ -415,6 +426,20 @@ class _Loop:
         if self.eval_steps > 0 and last_eval_step != step:
             self._evaluate(step)
         return self._result(start_step, step)
+
+    def _building(self, name, built, count):
+        """Logs the first step of a problem: it traces and compiles its train step.
+
+        In a mixture each problem has its own step, built on the first draw of
+        its problem (tens of seconds for the MultiModel on a CPU, twice that
+        under MirroredStrategy, whose replicas each get a copy of the graph);
+        the meter skips that time, so steps/s stays the training rate.
+        """
+        if built > 0:
+            self.meter.pause()
+        which = f" ({built + 1} of {count})" if count > 1 else ""
+        self.log_fn(f"Building the train step of {name}{which}: tracing and compiling "
+                    f"on its first step")
 
     def _non_finite(self, what, step):
         kept = f"step {self.saved_step}" if self.saved_step is not None else "none yet"

@@ -7,6 +7,8 @@ process, so each case runs in fresh subprocesses (bounded by timeouts).
 import glob
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -124,27 +126,36 @@ report["runs"] = runs
 print("REPORT " + json.dumps(report))
 '''
 
-WORKER_SCRIPT = '''
+TRAIN_SCRIPT = '''
 import json, sys
+config = json.loads(sys.argv[1])
 from t2t_multimodel.training import distribution
-strategy = distribution.make_strategy("multi_worker_mirrored")  # before any TF call
+strategy = distribution.make_strategy(config["strategy"], cpu_replicas=2)  # before any TF call
 import numpy as np
 from t2t_multimodel.training import trainer
 
-usr, data_dir, output_dir, weights_path, problem, model, hparams_set = sys.argv[1:8]
 runs = []
-for train_steps in (12, 24):  # the second call resumes from the first one's checkpoint
+for train_steps in config["steps"]:  # each call resumes from the previous one's checkpoint
     lines = []
-    result = trainer.train(problem, model, hparams_set, data_dir, output_dir,
-                           hparams_overrides="learning_rate_schedule=constant,learning_rate=0.01",
-                           train_steps=train_steps, eval_steps=0, save_checkpoints_steps=12,
-                           local_eval_frequency=0, log_step_count_steps=4, t2t_usr_dir=usr,
-                           log_fn=lines.append, distribution_strategy=strategy)
+    result = trainer.train(config["problem"], config["model"], config["hparams_set"],
+                           config["data_dir"], config["output_dir"],
+                           hparams_overrides=config["overrides"], train_steps=train_steps,
+                           eval_steps=0, save_checkpoints_steps=config["save_every"],
+                           local_eval_frequency=0, log_step_count_steps=config["log_every"],
+                           t2t_usr_dir=config["usr"], log_fn=lines.append,
+                           distribution_strategy=strategy)
     runs.append({"lines": lines, "history": result["train_history"],
-                 "start_step": result["start_step"], "global_step": result["global_step"]})
-np.savez(weights_path, *[w.numpy() for w in result["model"].trainable_weights])
+                 "start_step": result["start_step"], "global_step": result["global_step"],
+                 "replicas": result["replicas"], "traces": result["train_step_traces"]})
+np.savez(config["weights"], *[w.numpy() for w in result["model"].trainable_weights])
 print("REPORT " + json.dumps({"chief": distribution.is_chief(strategy), "runs": runs}))
 '''
+
+# The tiny MultiModel (MoE included) of the mixture tests.
+MULTIMODEL_OVERRIDES = (
+    "hidden_size=32,num_heads=2,moe_num_experts=4,moe_hidden_size=32,large_kernel_size=5,"
+    "encoder_blocks=1,mixer_blocks=1,decoder_blocks=1,batch_size=256,max_length=16")
+REVERSE = "algorithmic_reverse_binary40_test"
 
 
 def _report(stdout):
@@ -201,10 +212,63 @@ def test_mirrored_two_cpus_matches_one_device_trains_and_resumes(
     assert losses[-1] < losses[0], losses
 
 
+def _config(tmp_path, usr, data_dir, strategy, model, hparams_set, problem, overrides, steps,
+            weights, save_every, log_every):
+    return json.dumps({
+        "strategy": strategy, "model": model, "hparams_set": hparams_set, "problem": problem,
+        "overrides": overrides, "steps": steps, "usr": usr, "data_dir": data_dir,
+        "output_dir": str(tmp_path / "run"), "weights": str(weights),
+        "save_every": save_every, "log_every": log_every})
+
+
+@pytest.fixture(scope="module")
+def mixture_data_dir(tiny_data_dir, tmp_path_factory):
+    """The tiny problem's shards plus those of a second problem (a mixture's)."""
+    from t2t_multimodel import registry
+
+    data_dir = tmp_path_factory.mktemp("mixture_data")
+    for path in glob.glob(os.path.join(tiny_data_dir, "*")):
+        if os.path.isfile(path):
+            shutil.copy(path, data_dir)
+    registry.problem(REVERSE).generate_data(str(data_dir), str(data_dir / "tmp"))
+    return str(data_dir)
+
+
+def test_mirrored_multimodel_mixture_trains_and_resumes(tiny_usr_dir, mixture_data_dir,
+                                                        tmp_path):
+    # Each problem of a mixture has its own train step, built on its first
+    # step; under MirroredStrategy this took minutes with Keras's unfused Adam.
+    script = tmp_path / "train.py"
+    script.write_text(TRAIN_SCRIPT)
+    problems = f"{tiny_problem.PROBLEM},{REVERSE}"
+    config = _config(tmp_path, tiny_usr_dir, mixture_data_dir, "mirrored", "multimodel",
+                     "multimodel_tiny", problems, MULTIMODEL_OVERRIDES, [4, 5],
+                     tmp_path / "weights.npz", save_every=2, log_every=1)
+    result = subprocess.run([sys.executable, str(script), config], env=ENV,
+                            capture_output=True, text=True, timeout=400)
+    assert result.returncode == 0, result.stderr[-4000:]
+    first, resumed = _report(result.stdout)["runs"]
+    log = "\n".join(first["lines"])
+    assert "Distributed over 2 replicas (MirroredStrategy)" in log
+    assert first["replicas"] == 2 and first["global_step"] == 4 and first["traces"] == 1
+    # Both problems trained, each with its own step built once.
+    for name in (tiny_problem.PROBLEM, REVERSE):
+        assert re.search(rf"^  {name}: loss [0-9.]+", log, re.M), log
+        assert len(re.findall(rf"^Built the train step of {name} in", log, re.M)) == 1, log
+    assert all(np.isfinite(loss) for _, loss, _ in first["history"] + resumed["history"])
+    assert any(line.startswith("Resuming from step 4") for line in resumed["lines"])
+    assert resumed["start_step"] == 4 and resumed["global_step"] == 5
+    assert tf.train.latest_checkpoint(str(tmp_path / "run")).endswith("ckpt-5")
+
+
 def test_two_workers_hold_the_same_weights_and_learn(tiny_usr_dir, tiny_data_dir, tmp_path):
+    model, hparams_set = tiny_problem.MODEL, tiny_problem.HPARAMS_SET
+    overrides, steps = "", [12, 24]
     script = tmp_path / "worker.py"
-    script.write_text(WORKER_SCRIPT)
+    script.write_text(TRAIN_SCRIPT)
     output_dir = str(tmp_path / "run")  # shared storage, as on a cluster
+    overrides = ",".join(filter(None, [
+        overrides, "learning_rate_schedule=constant,learning_rate=0.01"]))
     ports = _free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
     procs = []
@@ -216,10 +280,12 @@ def test_two_workers_hold_the_same_weights_and_learn(tiny_usr_dir, tiny_data_dir
             scratch.append(tmp)
             env = dict(ENV, TMPDIR=str(tmp), TF_CONFIG=json.dumps(
                 {"cluster": cluster, "task": {"type": "worker", "index": index}}))
+            config = _config(tmp_path, tiny_usr_dir, tiny_data_dir, "multi_worker_mirrored",
+                             model, hparams_set, tiny_problem.PROBLEM, overrides, steps,
+                             tmp_path / f"weights{index}.npz", save_every=steps[0],
+                             log_every=2)
             procs.append(subprocess.Popen(
-                [sys.executable, str(script), tiny_usr_dir, tiny_data_dir, output_dir,
-                 str(tmp_path / f"weights{index}.npz"), tiny_problem.PROBLEM,
-                 tiny_problem.MODEL, tiny_problem.HPARAMS_SET],
+                [sys.executable, str(script), config],
                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         outputs = [proc.communicate(timeout=400) for proc in procs]
     finally:
@@ -235,13 +301,14 @@ def test_two_workers_hold_the_same_weights_and_learn(tiny_usr_dir, tiny_data_dir
     for key in a.files:
         np.testing.assert_array_equal(a[key], b[key])
     # The loss falls, and both workers saw the same (global) losses.
-    history = chief["runs"][0]["history"] + chief["runs"][1]["history"]
-    assert history == worker["runs"][0]["history"] + worker["runs"][1]["history"]
+    history = [h for run in chief["runs"] for h in run["history"]]
+    assert history == [h for run in worker["runs"] for h in run["history"]]
     assert history[-1][1] < 0.9 * history[0][1], history
-    # The second call resumed from the chief's checkpoint on both workers.
+    # A second call resumed from the chief's checkpoint on both workers.
     for report in (chief, worker):
-        assert report["runs"][1]["start_step"] == 12 and report["runs"][1]["global_step"] == 24
-    assert tf.train.latest_checkpoint(output_dir).endswith("ckpt-24")
+        assert [run["start_step"] for run in report["runs"]] == [0] + steps[:-1]
+        assert [run["global_step"] for run in report["runs"]] == steps
+    assert tf.train.latest_checkpoint(output_dir).endswith(f"ckpt-{steps[-1]}")
     # Only the chief wrote into output_dir; the worker's checkpoints were deleted.
     assert not glob.glob(str(scratch[1] / "t2t-worker-checkpoint-*"))
     assert sorted(os.listdir(os.path.join(output_dir))) == sorted(
