@@ -261,9 +261,13 @@ def test_mirrored_multimodel_mixture_trains_and_resumes(tiny_usr_dir, mixture_da
     assert tf.train.latest_checkpoint(str(tmp_path / "run")).endswith("ckpt-5")
 
 
-def test_two_workers_hold_the_same_weights_and_learn(tiny_usr_dir, tiny_data_dir, tmp_path):
-    model, hparams_set = tiny_problem.MODEL, tiny_problem.HPARAMS_SET
-    overrides, steps = "", [12, 24]
+@pytest.mark.parametrize("model, hparams_set, overrides, steps", [
+    pytest.param(tiny_problem.MODEL, tiny_problem.HPARAMS_SET, "", [12, 24], id="transformer"),
+    # The MultiModel (MoE included); one call: resuming is the same code.
+    pytest.param("multimodel", "multimodel_tiny", MULTIMODEL_OVERRIDES, [10], id="multimodel"),
+])
+def test_two_workers_hold_the_same_weights_and_learn(tiny_usr_dir, tiny_data_dir, tmp_path,
+                                                     model, hparams_set, overrides, steps):
     script = tmp_path / "worker.py"
     script.write_text(TRAIN_SCRIPT)
     output_dir = str(tmp_path / "run")  # shared storage, as on a cluster
