@@ -95,6 +95,11 @@ def default_model_hparams():
                    shuffle_buffer_size=1024, seed=1234)
 
 
+def partition_by_files(num_files, num_partitions):
+    """Whether `num_partitions` readers split a split by shard (else by record)."""
+    return num_files >= num_partitions
+
+
 class Problem:
     """Base class of every problem; see the module docstring for the contract.
 
@@ -286,7 +291,8 @@ class Problem:
             lambda record: tf.io.parse_single_example(record, spec))
 
     def dataset(self, mode, data_dir=None, hparams=None, shuffle_files=None,
-                repeat=None, seed=None, batch=True, prefetch=True):
+                repeat=None, seed=None, batch=True, prefetch=True, partition_id=0,
+                num_partitions=1):
         """Batched features of `mode` ("train", "eval"/"dev" or "test").
 
         Args:
@@ -306,6 +312,12 @@ class Problem:
                 depends on the step it resumes from).
             batch: bool. False returns single examples.
             prefetch: bool. Adds `prefetch(AUTOTUNE)`.
+            partition_id: int. This reader's index in `[0, num_partitions)`.
+            num_partitions: int. Readers that share the split (the workers of
+                a multi-worker run), each reading a disjoint part: every
+                `num_partitions`-th shard when there are at least as many
+                shards as readers, else every `num_partitions`-th record of
+                each shard (see `partition_by_files`).
 
         Returns:
             A `tf.data.Dataset` of dicts with `inputs`, `targets` (int32, EOS
@@ -323,10 +335,17 @@ class Problem:
         problem_hparams = self.get_hparams(hparams, data_dir)
         spec = self.example_reading_spec()
 
+        read = tf.data.TFRecordDataset
+        if num_partitions > 1 and partition_by_files(len(files), num_partitions):
+            files = files[partition_id::num_partitions]
+        elif num_partitions > 1:
+            # Per shard, so that the interleave's order cannot mix the parts.
+            def read(path):
+                return tf.data.TFRecordDataset(path).shard(num_partitions, partition_id)
         files_ds = tf.data.Dataset.from_tensor_slices(files)
         if shuffle_files:
             files_ds = files_ds.shuffle(len(files), seed=seed)
-        ds = files_ds.interleave(tf.data.TFRecordDataset, cycle_length=min(4, len(files)),
+        ds = files_ds.interleave(read, cycle_length=min(4, len(files)),
                                  num_parallel_calls=tf.data.AUTOTUNE,
                                  deterministic=not training)
         ds = ds.map(lambda record: tf.io.parse_single_example(record, spec),

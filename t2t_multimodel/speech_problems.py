@@ -344,7 +344,7 @@ class SpeechRecognitionProblem(problem.Problem):
                      if hparams is not None else self.audio_max_seconds)
 
     def dataset(self, mode, data_dir=None, hparams=None, shuffle_files=None, repeat=None,
-                seed=None, batch=True, prefetch=True):
+                seed=None, batch=True, prefetch=True, partition_id=0, num_partitions=1):
         """`Problem.dataset`, batched by audio-aware length (see the module docstring).
 
         Returns:
@@ -354,7 +354,8 @@ class SpeechRecognitionProblem(problem.Problem):
         """
         hparams = hparams or problem.default_model_hparams()
         ds = super().dataset(mode, data_dir, hparams, shuffle_files=shuffle_files,
-                             repeat=repeat, seed=seed, batch=False, prefetch=False)
+                             repeat=repeat, seed=seed, batch=False, prefetch=False,
+                             partition_id=partition_id, num_partitions=num_partitions)
         training = mode == problem.DatasetSplit.TRAIN
         max_tokens = hparams.max_length if training else hparams.get("eval_max_length", 0)
         if training:

@@ -36,7 +36,7 @@ from t2t_multimodel import mixture as mixture_lib
 from t2t_multimodel import registry, usr_dir
 from t2t_multimodel.data import batching, shards
 from t2t_multimodel.errors import DataError, T2TError
-from t2t_multimodel.problem import Problem
+from t2t_multimodel.problem import Problem, partition_by_files
 from t2t_multimodel.run_config import RunConfig
 from t2t_multimodel.training import (
     checkpoints,
@@ -227,7 +227,7 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
         log_fn("Mixture (" + mix.schedule + "): " + ", ".join(
             f"{n} {r:.1%}" for n, r in zip(names, rates, strict=True)))
 
-    datasets = {p.name: _train_dataset(strategy, p, data_dir, hparams, start_step)
+    datasets = {p.name: _train_dataset(strategy, p, data_dir, hparams, start_step, log_fn)
                 for p in problems}
     batches = {n: _Batches(iter(ds), n, files[n], data_dir) for n, ds in datasets.items()}
     features = {n: batches[n].first() for n in names}
@@ -298,18 +298,35 @@ def _prefixed(log_fn, prefix):
     return lambda line: log_fn(prefix + line)
 
 
-def _train_dataset(strategy, problem, data_dir, hparams, start_step):
-    """The distributed train dataset: one pipeline per worker, batches per replica.
+def _train_dataset(strategy, problem, data_dir, hparams, start_step, log_fn):
+    """The distributed train dataset: one pipeline per worker, batches per replica."""
+    return strategy.distribute_datasets_from_function(
+        train_dataset_fn(problem, data_dir, hparams, start_step, log_fn))
 
-    Each worker's pipeline shuffles with its own seed (all files, another
-    order); the replicas of a worker take its batches in turn.
+
+def train_dataset_fn(problem, data_dir, hparams, start_step, log_fn=print, **kwargs):
+    """The `dataset_fn(input_context)` of `distribute_datasets_from_function`.
+
+    Each worker's pipeline (`input_context.input_pipeline_id` of
+    `num_input_pipelines`) reads a disjoint part of the train split: every
+    n-th shard when the split has at least as many shards as workers, else
+    (logged) every n-th record of each shard; it shuffles with its own seed,
+    and the replicas of a worker take its batches in turn. `kwargs` go to
+    `problem.dataset` (tests read one unbatched epoch).
     """
 
     def dataset_fn(context):
-        seed = hparams.seed + start_step + 7919 * context.input_pipeline_id
-        return batching.without_autotune(problem.dataset("train", data_dir, hparams, seed=seed))
+        workers, index = context.num_input_pipelines, context.input_pipeline_id
+        if workers > 1 and not partition_by_files(len(problem.data_files(data_dir, "train")),
+                                                  workers):
+            log_fn(f"{problem.name} has fewer train shards than the {workers} workers: "
+                   f"each reads 1 in {workers} records of every shard")
+        seed = hparams.seed + start_step + 7919 * index
+        return batching.without_autotune(problem.dataset(
+            "train", data_dir, hparams, seed=seed, partition_id=index,
+            num_partitions=workers, **kwargs))
 
-    return strategy.distribute_datasets_from_function(dataset_fn)
+    return dataset_fn
 
 
 def data_error(what, paths, error):

@@ -4,6 +4,7 @@ The strategies must be created before any other TensorFlow call of a
 process, so each case runs in fresh subprocesses (bounded by timeouts).
 """
 
+import collections
 import glob
 import json
 import os
@@ -19,7 +20,7 @@ import tensorflow as tf
 from training import tiny_problem
 
 from t2t_multimodel.errors import T2TError
-from t2t_multimodel.training import distribution
+from t2t_multimodel.training import distribution, trainer
 
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
 MIRRORED_SCRIPT = '''
@@ -319,6 +320,42 @@ def test_two_workers_hold_the_same_weights_and_learn(tiny_usr_dir, tiny_data_dir
         ["checkpoint", "hparams.json", "train", "eval"]
         + [os.path.basename(p) for p in glob.glob(os.path.join(output_dir, "ckpt-*"))])
     assert any(line.startswith("[worker 1] ") for line in worker["runs"][0]["lines"])
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_read_disjoint_parts_of_the_train_split(tiny_usr_dir, tiny_data_dir, workers):
+    # The tiny problem has 2 train shards: 2 workers read one shard each; 3
+    # workers (more than shards) each read every 3rd record of both shards.
+    from t2t_multimodel import registry
+
+    problem = registry.problem(tiny_problem.PROBLEM)
+    hparams = trainer.resolve_hparams(tiny_problem.HPARAMS_SET)
+    assert len(problem.data_files(tiny_data_dir, "train")) == 2
+
+    def read(index, count):
+        lines = []
+        dataset_fn = trainer.train_dataset_fn(problem, tiny_data_dir, hparams, 0, lines.append,
+                                              repeat=False, batch=False, prefetch=False)
+        dataset = dataset_fn(tf.distribute.InputContext(
+            num_input_pipelines=count, input_pipeline_id=index))
+        return collections.Counter(
+            (tuple(ex["inputs"]), tuple(ex["targets"])) for ex in dataset.as_numpy_iterator()
+        ), lines
+
+    everything, _ = read(0, 1)
+    parts = [read(index, workers) for index in range(workers)]
+    # Together the workers read each example exactly once.
+    assert sum((part for part, _ in parts), collections.Counter()) == everything
+    sizes = [part.total() for part, _ in parts]
+    assert sum(sizes) == everything.total() == 4000
+    # By shard: 2000 each; by record: 667 or 666 of each 2000-record shard.
+    assert sizes == ([2000, 2000] if workers == 2 else [1334, 1334, 1332])
+    for _, lines in parts:
+        if workers == 2:
+            assert lines == []
+        else:
+            assert lines == [f"{tiny_problem.PROBLEM} has fewer train shards than the 3 "
+                             f"workers: each reads 1 in 3 records of every shard"]
 
 
 def test_strategy_names_and_late_cpu_split_are_clear_errors():
