@@ -31,7 +31,9 @@ import shutil
 import tempfile
 
 import tensorflow as tf
+from tensorflow.python.data.ops import multi_device_iterator_ops
 
+from t2t_multimodel.data import batching
 from t2t_multimodel.errors import T2TError
 
 STRATEGIES = ("default", "mirrored", "multi_worker_mirrored")
@@ -149,6 +151,32 @@ def gather_scalar(strategy, value):
     per_replica = strategy.run(lambda: tf.constant([int(value)], tf.int64))
     gathered = strategy.gather(per_replica, axis=0)
     return [int(v) for v in gathered.numpy()]
+
+
+def distributed_iterator(dataset):
+    """`iter(dataset)` of a distributed dataset, with tf.data's autotune off on every device.
+
+    MirroredStrategy's and MultiWorkerMirroredStrategy's iterators add a
+    prefetching pipeline per device, built with tf.data's default options
+    (autotune on), and no `tf.distribute.InputOptions` reaches them. Deleting
+    an autotuned iterator blocks until its autotune thread wakes up (see
+    `batching.without_autotune`), so `train` under a strategy returned up to a
+    minute after its last step. TF's builder of those pipelines is wrapped
+    while the iterator is made (a private TF function: if it is gone, the
+    iterator is made as it is).
+    """
+    original = getattr(multi_device_iterator_ops, "_create_device_dataset", None)
+    if original is None:
+        return iter(dataset)
+
+    def create_device_dataset(*args, **kwargs):
+        return batching.without_autotune(original(*args, **kwargs))
+
+    multi_device_iterator_ops._create_device_dataset = create_device_dataset  # noqa: SLF001
+    try:
+        return iter(dataset)
+    finally:
+        multi_device_iterator_ops._create_device_dataset = original  # noqa: SLF001
 
 
 class CheckpointWriter:

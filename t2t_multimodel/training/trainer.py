@@ -229,7 +229,8 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
 
     datasets = {p.name: _train_dataset(strategy, p, data_dir, hparams, start_step, log_fn)
                 for p in problems}
-    batches = {n: _Batches(iter(ds), n, files[n], data_dir) for n, ds in datasets.items()}
+    batches = {n: _Batches(distribution.distributed_iterator(ds), n, files[n], data_dir)
+               for n, ds in datasets.items()}
     features = {n: batches[n].first() for n in names}
     # One problem: the model gets its ProblemHParams (and serves any name);
     # a mixture: all of them by name, and each call names its problem.
@@ -269,7 +270,8 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
         n: steps.make_train_step(views[n], optimizer, global_step, datasets[n].element_spec,
                                  strategy)
         for n in names}
-    choices = iter(mix.choices(rates, seed=hparams.seed + start_step))
+    # Autotune off: deleting an autotuned iterator blocks (`batching.without_autotune`).
+    choices = iter(batching.without_autotune(mix.choices(rates, seed=hparams.seed + start_step)))
     try:
         result = loop.run(train_steps_by_problem, features, batches, choices, start_step)
     finally:

@@ -128,7 +128,7 @@ print("REPORT " + json.dumps(report))
 '''
 
 TRAIN_SCRIPT = '''
-import json, sys
+import json, sys, time
 config = json.loads(sys.argv[1])
 from t2t_multimodel.training import distribution
 strategy = distribution.make_strategy(config["strategy"], cpu_replicas=2)  # before any TF call
@@ -137,17 +137,22 @@ from t2t_multimodel.training import trainer
 
 runs = []
 for train_steps in config["steps"]:  # each call resumes from the previous one's checkpoint
-    lines = []
+    lines, last_line = [], [0.0]
+    def log(line):
+        lines.append(line)
+        last_line[0] = time.time()
     result = trainer.train(config["problem"], config["model"], config["hparams_set"],
                            config["data_dir"], config["output_dir"],
                            hparams_overrides=config["overrides"], train_steps=train_steps,
                            eval_steps=0, save_checkpoints_steps=config["save_every"],
                            local_eval_frequency=0, log_step_count_steps=config["log_every"],
-                           t2t_usr_dir=config["usr"], log_fn=lines.append,
+                           t2t_usr_dir=config["usr"], log_fn=log,
                            distribution_strategy=strategy)
+    import gc; gc.collect()  # the run's iterators are deleted before the clock stops
     runs.append({"lines": lines, "history": result["train_history"],
                  "start_step": result["start_step"], "global_step": result["global_step"],
-                 "replicas": result["replicas"], "traces": result["train_step_traces"]})
+                 "replicas": result["replicas"], "traces": result["train_step_traces"],
+                 "seconds_after_last_line": time.time() - last_line[0]})
 np.savez(config["weights"], *[w.numpy() for w in result["model"].trainable_weights])
 print("REPORT " + json.dumps({"chief": distribution.is_chief(strategy), "runs": runs}))
 '''
@@ -260,6 +265,11 @@ def test_mirrored_multimodel_mixture_trains_and_resumes(tiny_usr_dir, mixture_da
     assert any(line.startswith("Resuming from step 4") for line in resumed["lines"])
     assert resumed["start_step"] == 4 and resumed["global_step"] == 5
     assert tf.train.latest_checkpoint(str(tmp_path / "run")).endswith("ckpt-5")
+    # train returns right after its last line: deleting an autotuned tf.data
+    # iterator (the per-device pipelines, the mixture's sampler) blocked up to
+    # a minute.
+    for run in (first, resumed):
+        assert run["seconds_after_last_line"] < 15, run["seconds_after_last_line"]
 
 
 @pytest.mark.parametrize("model, hparams_set, overrides, steps", [
@@ -320,6 +330,9 @@ def test_two_workers_hold_the_same_weights_and_learn(tiny_usr_dir, tiny_data_dir
         ["checkpoint", "hparams.json", "train", "eval"]
         + [os.path.basename(p) for p in glob.glob(os.path.join(output_dir, "ckpt-*"))])
     assert any(line.startswith("[worker 1] ") for line in worker["runs"][0]["lines"])
+    for report in (chief, worker):
+        for run in report["runs"]:
+            assert run["seconds_after_last_line"] < 15, run["seconds_after_last_line"]
 
 
 @pytest.mark.parametrize("workers", [2, 3])
