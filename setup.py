@@ -19,6 +19,7 @@ PACKAGES = [
     "t2t_multimodel.training",
     "t2t_multimodel.decoding",
     "t2t_multimodel.export",
+    "t2t_multimodel.experiments",
     "t2t_multimodel.metrics",
     "t2t_multimodel.problems",
     "t2t_multimodel.hparams",
@@ -47,6 +48,7 @@ setup(
             "t2t-trainer=t2t_multimodel.bin.t2t_trainer:run",
             "t2t-decoder=t2t_multimodel.bin.t2t_decoder:run",
             "t2t-exporter=t2t_multimodel.bin.t2t_exporter:run",
+            "t2t-experiments=t2t_multimodel.bin.t2t_experiments:run",
         ]
     },
 )

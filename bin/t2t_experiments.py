@@ -1,0 +1,116 @@
+"""t2t-experiments: the paper's Tables 2-4 in miniature, with a Markdown report.
+
+    t2t-datagen --problem=multimodel_paper_offline --data_dir=~/t2t_data
+    t2t-experiments --table=all --data_dir=~/t2t_data --output_dir=~/t2t_exp \\
+        --train_steps=3000 --seeds=3 --report=~/t2t_exp/report.md
+    t2t-experiments --table=2 --quick ...        # a smoke run: tiny model, 6 steps, 1 seed
+
+Table 2 trains the MultiModel on the uniform mixture of the eight offline
+problems ("joint") and on each problem alone ("single"); Table 3 trains
+parsing alone and with the image problem (and reuses the joint run); Table 4
+trains the mixture without the MoE and without attention (and reuses the
+joint run as "full"). Every run gets the same --train_steps, one directory
+per cell and seed under --output_dir. Rerunning the same command skips the
+finished runs and resumes an interrupted one from its checkpoint. The
+--*_problem flags replace the offline problems by others (tests, own data).
+"""
+
+import os
+import shlex
+
+from absl import flags, logging
+
+from t2t_multimodel.bin import common_flags
+
+# allow_override: t2t-trainer defines the same four flags; either binary may
+# be imported first into one process (tests).
+flags.DEFINE_string("table", "all", 'The tables to run: "2", "3", "4", "2,4" or "all".')
+flags.DEFINE_integer("train_steps", 3000, "Steps of every run (single problem or mixture).",
+                     allow_override=True)
+flags.DEFINE_integer("seeds", 3, "Runs per cell, with seeds 1234, 1235, ...")
+flags.DEFINE_bool("quick", False,
+                  "A smoke run: a tiny MultiModel, 6 steps, 1 seed, 2 dev batches and 4 "
+                  "decodes per evaluation, no graph optimization (flags given explicitly win).")
+flags.DEFINE_string("report", None,
+                    "The Markdown report to write (default: <output_dir>/report.md); the "
+                    "PNG plots go beside it.")
+flags.DEFINE_string("base_hparams",
+                    "learning_rate=0.004,learning_rate_warmup_steps=600,label_smoothing=0.0",
+                    "Overrides of every run before --hparams (the demo's).")
+flags.DEFINE_integer("eval_steps", 20, "Dev batches per evaluation.", allow_override=True)
+flags.DEFINE_integer("local_eval_frequency", 0,
+                     "Evaluate every this many steps (the curves); 0: train_steps / 4.",
+                     allow_override=True)
+flags.DEFINE_integer("save_checkpoints_steps", 0,
+                     "Checkpoint every this many steps; 0: the eval frequency.",
+                     allow_override=True)
+flags.DEFINE_integer("eval_decode_samples", 100,
+                     "Dev examples decoded for real at each evaluation (the real metric).")
+flags.DEFINE_string("joint_problems", "multimodel_paper_offline_uniform",
+                    'The joint mixture: a registered mixture or "a,b,c" (uniform).')
+flags.DEFINE_string("parsing_problem", "parsing_english_silver",
+                    "The data-poor problem of Tables 2 and 3 (one of the joint problems).")
+flags.DEFINE_string("image_problem", "image_fashion_mnist",
+                    "The image problem added to parsing in Table 3 (one of the joint problems).")
+flags.DEFINE_string("language_problems",
+                    "translate_ende_offline,translate_deen_offline,translate_enfr_offline,"
+                    "translate_fren_offline",
+                    "The language problems of Table 4's attention claim.")
+
+FLAGS = flags.FLAGS
+
+
+def _log(message):
+    print(message, flush=True)
+
+
+def _setting(name, quick_value):
+    """A flag's value, or the --quick value when --quick is on and the flag is not given."""
+    if FLAGS.quick and not FLAGS[name].present:
+        return quick_value
+    return getattr(FLAGS, name)
+
+
+def main(argv):
+    del argv
+    from t2t_multimodel.experiments import cells, pipeline, roles, runner
+
+    if not FLAGS["verbosity"].present:
+        logging.set_verbosity(logging.WARNING)
+    common_flags.require("data_dir", "output_dir")
+    tables = cells.parse_tables(FLAGS.table)  # before anything slow: a typo fails at once
+    data_dir = os.path.expanduser(FLAGS.data_dir)
+    output_dir = os.path.expanduser(FLAGS.output_dir)
+    quick = runner.QUICK
+    train_steps = _setting("train_steps", quick["train_steps"])
+    eval_every = _setting("local_eval_frequency", quick["local_eval_frequency"])
+    eval_every = eval_every or max(1, train_steps // 4)
+    save_every = _setting("save_checkpoints_steps", quick["save_checkpoints_steps"]) or eval_every
+    hparams = ",".join(h for h in (FLAGS.base_hparams,
+                                   runner.QUICK_HPARAMS if FLAGS.quick else "",
+                                   FLAGS.hparams) if h)
+    the_roles = roles.Roles(FLAGS.joint_problems, FLAGS.parsing_problem, FLAGS.image_problem,
+                            FLAGS.language_problems)
+    the_runner = runner.Runner(
+        data_dir, output_dir, model=FLAGS.model or "multimodel",
+        hparams_set=FLAGS.hparams_set or "multimodel_tiny", hparams=hparams,
+        train_steps=train_steps, seeds=_setting("seeds", quick["seeds"]),
+        eval_steps=_setting("eval_steps", quick["eval_steps"]), local_eval_frequency=eval_every,
+        save_checkpoints_steps=save_every,
+        eval_decode_samples=_setting("eval_decode_samples", quick["eval_decode_samples"]),
+        t2t_usr_dir=FLAGS.t2t_usr_dir, log_fn=_log)
+    report_path = os.path.expanduser(FLAGS.report or os.path.join(output_dir, "report.md"))
+    command = "t2t-experiments " + " ".join(
+        shlex.quote(f"--{name}={FLAGS[name].value}") for name in sorted(set(FLAGS))
+        if FLAGS[name].present)
+    pipeline.run_tables(tables, the_roles, the_runner, report_path, command,
+                        optimize_graphs=not FLAGS.quick)
+    return 0
+
+
+def run():
+    common_flags.run_main(main)
+
+
+if __name__ == "__main__":
+    run()

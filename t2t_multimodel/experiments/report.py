@@ -1,0 +1,168 @@
+"""The Markdown report of the experiments: each table, its claims, the plots.
+
+```python
+text = report.markdown(tables, entries, outcomes, roles, context)
+```
+
+`outcomes` is `Runner.run`'s {cell name: [result dict per seed]}; a table
+row gives, per problem and cell, the mean ± std over seeds of the dev
+log-perplexity, per-token accuracy and the problem's real metric (from
+greedy decodes of held-out examples), then a line per claim of the paper
+(`verdicts.py`) saying whether it holds here, with the deciding numbers.
+"""
+
+import os
+
+from t2t_multimodel.experiments import cells as cells_lib
+from t2t_multimodel.experiments import verdicts
+
+METRIC_NAMES = {
+    "decode_bleu": "BLEU",
+    "decode_chrf": "chrF",
+    "decode_word_error_rate": "WER",
+    "decode_bracket_f1": "bracket F1",
+    "decode_malformed_tree_rate": "malformed trees",
+    "decode_accuracy": "top-1",
+    "decode_accuracy_top5": "top-5",
+    "decode_accuracy_per_sequence": "exact match",
+}
+
+CLAIMS = {
+    "2": "one model trained jointly on all problems is about as good as single-task models on "
+         "the data-rich problems and better on the data-poor one (parsing)",
+    "3": "image data helps parsing",
+    "4": "the mixture-of-experts and attention blocks never hurt, and attention matters most "
+         "for language",
+}
+
+
+def log_perplexity(metrics):
+    """(value, exact) of a problem's dev log-perplexity: minus `neg_log_perplexity`,
+    else the eval loss (classification problems report no perplexity; their
+    loss adds the MoE's balancing loss), marked inexact."""
+    if "neg_log_perplexity" in metrics:
+        return -metrics["neg_log_perplexity"], True
+    return metrics.get("loss"), False
+
+
+def values(outcomes, cell, problem, what):
+    """One number per seed of `cell` on `problem`: "log_ppl", "accuracy" or "real"."""
+    out = []
+    for result in outcomes.get(cell.name, []):
+        metrics = result.get("metrics", {}).get(problem, {})
+        if what == "log_ppl":
+            out.append(log_perplexity(metrics)[0])
+        elif what == "real":
+            out.append(metrics.get(result["primary"][problem][0]))
+        else:
+            out.append(metrics.get(what))
+    return out
+
+
+def _real_name(outcomes, cell, problem):
+    for result in outcomes.get(cell.name, []):
+        key, lower = result["primary"][problem]
+        return METRIC_NAMES.get(key, key.removeprefix("decode_")) + (" ↓" if lower else "")
+    return "–"
+
+
+def _exact(outcomes, cell, problem):
+    return all(log_perplexity(r.get("metrics", {}).get(problem, {}))[1]
+               for r in outcomes.get(cell.name, []))
+
+
+def table_rows(entries, outcomes):
+    """The Markdown table of one table's entries."""
+    lines = ["| problem | cell | run | log-perplexity | accuracy | real metric | value |",
+             "|---|---|---|---:|---:|---|---:|"]
+    for problem, column, cell in entries:
+        mark = "" if _exact(outcomes, cell, problem) else " †"
+        lines.append(
+            f"| {problem} | {column} | `{cell.name}` | "
+            f"{verdicts.format_mean_std(values(outcomes, cell, problem, 'log_ppl'))}{mark} | "
+            f"{verdicts.format_mean_std(values(outcomes, cell, problem, 'accuracy'))} | "
+            f"{_real_name(outcomes, cell, problem)} | "
+            f"{verdicts.format_mean_std(values(outcomes, cell, problem, 'real'), 2)} |")
+    return lines
+
+
+def claims(table, entries, outcomes, roles):
+    """The claim lines of `table` (see `verdicts.py`)."""
+    accuracy = {}
+    for problem, column, cell in entries:
+        accuracy.setdefault(column, {})[problem] = values(outcomes, cell, problem, "accuracy")
+    if table == "2":
+        return verdicts.table2_claims(accuracy["joint"], accuracy["single"], roles.parsing)
+    if table == "3":
+        columns = list(accuracy)
+        return verdicts.table3_claims(*(accuracy[c][roles.parsing] for c in columns),
+                                      image=roles.image)
+    return verdicts.table4_claims(accuracy["full"], accuracy["no MoE"],
+                                  accuracy["no attention"], roles.language, roles.image)
+
+
+def markdown(tables, entries, outcomes, roles, context, plots=None):
+    """The whole report.
+
+    Args:
+        tables: list of str. The tables run ("2", "3", "4").
+        entries: {table: [(problem, column, Cell)]} (`cells.unique_cells`).
+        outcomes: {cell name: [result dict per seed]}.
+        roles: `Roles`.
+        context: dict with `command`, `train_steps`, `seeds`, `model`,
+            `hparams_set`, `hparams`, `eval_steps`, `eval_decode_samples`,
+            `wall_seconds`, `output_dir`.
+        plots: {cell name: path of its PNG, relative to the report}.
+
+    Returns:
+        str.
+    """
+    plots = plots or {}
+    k = len(roles.joint_problems)
+    lines = [
+        '# "One Model To Learn Them All" in miniature',
+        "",
+        f"Command: `{context['command']}`",
+        "",
+        f"- Model `{context['model']}`, hparams set `{context['hparams_set']}` with "
+        f"`{context['hparams'] or '(no overrides)'}`.",
+        f"- Budget: **{context['train_steps']} steps per run**, the same for a single problem "
+        f"and for the joint mixture of {k} problems (sampled {roles.mixture.schedule}ly: "
+        f"each gets about {context['train_steps'] // k} of them), as the paper compared each "
+        f"problem at a fixed budget per run. {context['seeds']} seed(s) per cell: "
+        "mean ± std over seeds.",
+        f"- Dev numbers: log-perplexity and per-token accuracy over {context['eval_steps']} "
+        f"dev batches (teacher-forced); the real metric from greedy decodes of the first "
+        f"{context['eval_decode_samples']} dev examples (↓: lower is better). † marks the eval "
+        "loss where a problem reports no log-perplexity (it includes the MoE balancing loss).",
+        f"- The claims are decided on accuracy, the paper's number: \"about as good\" / "
+        f"\"never hurt\" = within {verdicts.TOLERANCE:.0%} or the seeds' spread, "
+        "\"better\" / \"helps\" = ahead by more than the seeds' spread.",
+        f"- Wall time: {context['wall_seconds'] / 60:.1f} min for this invocation "
+        "(finished cells are reused, not re-run). Runs in "
+        f"`{context['output_dir']}`.",
+        "",
+    ]
+    for table in tables:
+        lines += [f"## {cells_lib.TITLES[table]}", "", f"Paper's claim: {CLAIMS[table]}.", ""]
+        lines += table_rows(entries[table], outcomes) + [""]
+        lines += claims(table, entries[table], outcomes, roles) + [""]
+        shown = list(dict.fromkeys(cell.name for _, _, cell in entries[table]))
+        lines += [f"![{name}]({plots[name]})" for name in shown if name in plots] + [""]
+    lines += ["## Runs", "", "| run | trains on | overrides | seeds | wall time (s) |",
+              "|---|---|---|---:|---:|"]
+    for name, results in outcomes.items():
+        first = results[0] if results else {}
+        overrides = first.get("hparams", "").split(",")
+        own = [o for o in overrides if o.startswith(("use_moe", "use_attention"))]
+        wall = sum(r.get("wall_seconds", 0.0) for r in results)
+        lines.append(f"| `{name}` | {first.get('problem', '')} | {','.join(own) or '–'} | "
+                     f"{len(results)} | {wall:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def write(path, text):
+    """Writes the report to `path` (its directory is created)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)

@@ -1,0 +1,91 @@
+"""What a finished cell leaves: its eval curves, final metrics and result JSON.
+
+The trainer writes every evaluation to TensorBoard events under
+`<run>/eval` (tags `<metric>` for one problem, `<problem>/<metric>` for a
+mixture). A resumed run returns only its own session's evaluations, so the
+curves and final numbers are read back from the events, across sessions.
+"""
+
+import glob
+import json
+import os
+
+# Decode metrics where lower is better; every other one is higher-better.
+LOWER_IS_BETTER = ("word_error_rate", "malformed_tree_rate")
+
+RESULT_FILE = "result.json"
+
+
+def read_eval_events(run_dir):
+    """{step: {tag: value}} of every evaluation in `run_dir/eval`.
+
+    A step evaluated twice (an interrupted run resumed from an earlier
+    checkpoint) keeps the later session's values.
+    """
+    import tensorflow as tf
+
+    steps = {}
+    for path in sorted(glob.glob(os.path.join(run_dir, "eval", "events.out.tfevents.*")),
+                       key=os.path.getmtime):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                number = (float(tf.make_ndarray(value.tensor)) if value.HasField("tensor")
+                          else float(value.simple_value))
+                steps.setdefault(int(event.step), {})[value.tag] = number
+    return steps
+
+
+def per_problem(flat, problems):
+    """{problem: {metric: value}} of one evaluation's flat tags."""
+    if len(problems) == 1:
+        return {problems[0]: {k: v for k, v in flat.items() if "/" not in k}}
+    out = {p: {} for p in problems}
+    for tag, value in flat.items():
+        problem, _, metric = tag.partition("/")
+        if problem in out:
+            out[problem][metric] = value
+    return out
+
+
+def curves(events, problems):
+    """{problem: {metric: [[step, value], ...]}} sorted by step."""
+    out = {p: {} for p in problems}
+    for step in sorted(events):
+        for problem, values in per_problem(events[step], problems).items():
+            for metric, value in values.items():
+                out[problem].setdefault(metric, []).append([step, value])
+    return out
+
+
+def final_metrics(events, problems):
+    """(step, {problem: {metric: value}}) of the latest evaluation, or (None, {})."""
+    if not events:
+        return None, {}
+    step = max(events)
+    return step, per_problem(events[step], problems)
+
+
+def primary_metric(problem):
+    """(`decode_<name>`, lower_is_better) of a problem's real metric: the
+    first of its `decode_metrics()` (BLEU, WER, bracket F1, top-1, ...)."""
+    name = problem.decode_metrics()[0]
+    return f"decode_{name}", name in LOWER_IS_BETTER
+
+
+def write_json(path, value):
+    """Writes `value` as JSON atomically: a reader sees the old file or the whole new one."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(value, f, indent=1, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_json(path):
+    """The JSON in `path`, or None when it is absent or unreadable (rerun the cell)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,159 @@
+"""`Runner`: trains the cells of the tables, one after another, resumably.
+
+Each cell and seed trains in `<output_dir>/<cell>/seed-<seed>` with
+`trainer.train`. When it finishes, `result.json` (its final metrics per
+problem and its eval curves, read back from the eval events) is written
+atomically: a cell with a matching `result.json` is skipped on the next
+call; a cell without one (interrupted) is trained again, and the trainer
+resumes it from its latest checkpoint.
+"""
+
+import os
+import time
+
+from t2t_multimodel import registry
+from t2t_multimodel.errors import DataError
+from t2t_multimodel.experiments import results
+
+# The demo's overrides of multimodel_tiny (bin/demo.sh): a peak learning rate
+# that suits a few thousand steps, and no label smoothing so that the eval
+# loss is the log-perplexity.
+DEFAULT_HPARAMS = "learning_rate=0.004,learning_rate_warmup_steps=600,label_smoothing=0.0"
+BASE_SEED = 1234  # basic_params1's seed: seed i of a cell uses BASE_SEED + i
+
+# --quick: a MultiModel small enough for CI (one block each, width 32), a
+# few steps, one seed, a few dev batches and decodes.
+QUICK_HPARAMS = ("hidden_size=32,filter_size=64,num_heads=2,moe_num_experts=4,"
+                 "moe_hidden_size=32,large_kernel_size=3,encoder_blocks=1,mixer_blocks=1,"
+                 "decoder_blocks=1,batch_size=128,max_length=48")
+QUICK = dict(train_steps=6, seeds=1, eval_steps=2, local_eval_frequency=3,
+             save_checkpoints_steps=3, eval_decode_samples=4)
+
+
+class Runner:
+    """Trains cells (see `cells.py`) per seed and collects their results.
+
+    Args:
+        data_dir: str. The problems' data (generated beforehand).
+        output_dir: str. One subdirectory per cell and seed.
+        model: str. A registered model (the MultiModel: Table 4's ablations
+            are its `use_moe` / `use_attention` hparams).
+        hparams_set: str. A registered hparams set.
+        hparams: str. Overrides for every cell (a cell's own and the seed
+            come after them).
+        train_steps: int. The step budget of every run (the same for a
+            single problem and for the mixture).
+        seeds: int. Runs per cell (seeds `BASE_SEED`, `BASE_SEED + 1`, ...).
+        eval_steps: int. Dev batches per evaluation.
+        local_eval_frequency: int. Steps between evaluations (the curves).
+        save_checkpoints_steps: int. Steps between checkpoints.
+        eval_decode_samples: int. Dev examples decoded for real at each
+            evaluation, scored with the problem's own metric.
+        t2t_usr_dir: str or None. A package of the user's problems.
+        log_fn: callable taking one str.
+
+    Example:
+
+    ```python
+    runner = Runner(data_dir, output_dir, train_steps=3000, seeds=3)
+    cells, entries = cells_lib.unique_cells(["2", "3", "4"], Roles())
+    runner.check_data(cells)
+    outcomes = runner.run(cells)   # {cell name: [result dict per seed]}
+    ```
+    """
+
+    def __init__(self, data_dir, output_dir, model="multimodel", hparams_set="multimodel_tiny",
+                 hparams=DEFAULT_HPARAMS, train_steps=3000, seeds=3, eval_steps=20,
+                 local_eval_frequency=500, save_checkpoints_steps=500, eval_decode_samples=100,
+                 t2t_usr_dir=None, log_fn=print):
+        self.data_dir = data_dir
+        self.output_dir = output_dir
+        self.model = model
+        self.hparams_set = hparams_set
+        self.hparams = hparams or ""
+        self.train_steps = int(train_steps)
+        self.seeds = [BASE_SEED + i for i in range(int(seeds))]
+        self.eval_steps = eval_steps
+        self.local_eval_frequency = local_eval_frequency
+        self.save_checkpoints_steps = save_checkpoints_steps
+        self.eval_decode_samples = eval_decode_samples
+        self.t2t_usr_dir = t2t_usr_dir
+        self.log_fn = log_fn
+
+    def run_dir(self, cell, seed):
+        return os.path.join(self.output_dir, cell.name, f"seed-{seed}")
+
+    def overrides(self, cell, seed):
+        """The hparams overrides of one run: common, the cell's own, the seed."""
+        parts = [self.hparams, f"eval_decode_samples={self.eval_decode_samples}",
+                 cell.overrides, f"seed={seed}"]
+        return ",".join(p for p in parts if p)
+
+    def check_data(self, cells):
+        """Raises one `DataError` naming every problem without data and the command."""
+        names = list(dict.fromkeys(p for cell in cells for p in cell.problems))
+        missing = []
+        for name in names:
+            problem = registry.problem(name)
+            try:
+                problem.data_files(self.data_dir, "train")
+                problem.data_files(self.data_dir, "eval")
+            except DataError:
+                missing.append(name)
+        if missing:
+            raise DataError(
+                f"no data for {', '.join(missing)} in {self.data_dir}: generate it first with "
+                f"t2t-datagen --problem={','.join(missing)} --data_dir={self.data_dir}. "
+                f"Received: data_dir={self.data_dir}")
+
+    def run(self, cells):
+        """Runs every cell for every seed, in order; {cell name: [result per seed]}."""
+        return {cell.name: [self.run_cell(cell, seed) for seed in self.seeds] for cell in cells}
+
+    def _matches(self, stored, cell, seed):
+        return (stored is not None and stored.get("problem") == cell.problem
+                and stored.get("hparams") == self.overrides(cell, seed)
+                and stored.get("train_steps") == self.train_steps
+                and stored.get("eval_step") == self.train_steps)
+
+    def run_cell(self, cell, seed):
+        """Trains one cell for one seed (or reuses its finished result); its result dict."""
+        from t2t_multimodel.training import trainer
+
+        run_dir = self.run_dir(cell, seed)
+        path = os.path.join(run_dir, results.RESULT_FILE)
+        label = f"{cell.name} seed {seed}"
+        stored = results.read_json(path)
+        if self._matches(stored, cell, seed):
+            self.log_fn(f"Skipped {label}: finished ({path})")
+            return stored
+        self.log_fn(f"Running {label}: {cell.problem} for {self.train_steps} steps in {run_dir}")
+        os.makedirs(run_dir, exist_ok=True)
+        began = time.time()
+        out = trainer.train(
+            cell.problem, self.model, self.hparams_set, self.data_dir, run_dir,
+            hparams_overrides=self.overrides(cell, seed), train_steps=self.train_steps,
+            eval_steps=self.eval_steps, save_checkpoints_steps=self.save_checkpoints_steps,
+            local_eval_frequency=self.local_eval_frequency, t2t_usr_dir=self.t2t_usr_dir,
+            log_fn=lambda line: self.log_fn(f"[{label}] {line}"),
+            log_step_count_steps=max(1, min(100, self.train_steps)))
+        events = results.read_eval_events(run_dir)
+        eval_step, metrics = results.final_metrics(events, cell.problems)
+        result = {
+            "cell": cell.name, "seed": seed, "problem": cell.problem,
+            "problems": cell.problems, "hparams": self.overrides(cell, seed),
+            "model": self.model, "hparams_set": self.hparams_set,
+            "train_steps": self.train_steps, "start_step": out.get("start_step", 0),
+            "eval_step": eval_step, "metrics": metrics,
+            "curves": results.curves(events, cell.problems),
+            "primary": {p: results.primary_metric(registry.problem(p)) for p in cell.problems},
+            "wall_seconds": time.time() - began,
+            "steps_per_sec": out.get("steps_per_sec"),
+        }
+        if eval_step != self.train_steps:
+            self.log_fn(f"{label}: no evaluation at step {self.train_steps} (latest: "
+                        f"{eval_step}); its result is not final and it will run again")
+            return result
+        results.write_json(path, result)
+        self.log_fn(f"Finished {label} in {result['wall_seconds']:.0f}s ({path})")
+        return result

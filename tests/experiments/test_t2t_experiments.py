@@ -1,0 +1,174 @@
+"""t2t-experiments --quick on two tiny stand-ins: every table and cell, reuse, resume.
+
+The offline problems need Debian/npm downloads at datagen, so the roles go to
+two problems generated here: a text classification (the ones in 7 bits;
+the "parsing" and "language" problem) and scikit-learn's 8x8 digits (the
+"image"). Both have class-label targets, so the MultiModel stops after its
+encoder: the cheapest graphs, which keeps the five runs of the three tables
+near a minute. One test runs the command three times in a row (first run,
+rerun, resume after a simulated kill), so `pytest -n 2` never runs it twice.
+"""
+
+import contextlib
+import glob
+import io
+import json
+import os
+import sys
+
+import pytest
+import tensorflow as tf
+from absl import flags
+
+from t2t_multimodel import registry, text_problems
+
+BITS = "experiments_test_count_ones"
+DIGITS = "image_digits"
+CELLS = ("joint", f"single-{BITS}", f"single-{DIGITS}", "no_moe", "no_attention")
+SEED = 1234
+
+
+class CountOnes(text_problems.Text2ClassProblem):
+    """How many ones has a 7-bit string? Every string once; a quarter held out.
+
+    10 classes, as many as the digits: the two problems then share one
+    class-label net (two class-label nets in one MultiModel collide on their
+    checkpoint paths, `top_conv/depthwise_kernel`).
+    """
+
+    is_generate_per_split = True
+    vocab_type = text_problems.VocabType.CHARACTER
+    num_classes = 10
+
+    def generate_samples(self, data_dir, tmp_dir, dataset_split):
+        for n in range(128):
+            bits = format(n, "07b")
+            if (n % 4 == 0) == (dataset_split != "train"):
+                yield {"inputs": " ".join(bits), "label": bits.count("1")}
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    pytest.importorskip("sklearn")
+    registry.register_problem(BITS)(CountOnes)
+    path = str(tmp_path_factory.mktemp("experiments_data"))
+    for name in (BITS, DIGITS):
+        registry.problem(name).generate_data(path, os.path.join(path, "tmp"))
+    yield path
+    registry.Registries.problems.unregister(BITS)
+
+
+def _args(data_dir, output_dir, **extra):
+    values = dict(data_dir=data_dir, output_dir=output_dir, table="all", quick="true",
+                  joint_problems=f"{BITS},{DIGITS}", parsing_problem=BITS,
+                  image_problem=DIGITS, language_problems=BITS)
+    values.update(extra)
+    return ["t2t-experiments"] + [f"--{k}={v}" for k, v in values.items()]
+
+
+def _run(argv):
+    """Runs the binary's main in this process; its printed lines."""
+    from t2t_multimodel.bin import t2t_experiments
+
+    flags.FLAGS.unparse_flags()
+    flags.FLAGS(argv)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        t2t_experiments.main([])
+    return out.getvalue().splitlines()
+
+
+def _results(output_dir):
+    return {cell: os.path.join(output_dir, cell, f"seed-{SEED}", "result.json") for cell in CELLS}
+
+
+def _rewind(run_dir, step):
+    """Leaves `run_dir` as a kill right after the checkpoint of `step` would."""
+    os.remove(os.path.join(run_dir, "result.json"))
+    for path in glob.glob(os.path.join(run_dir, "ckpt-*")):
+        if not os.path.basename(path).startswith(f"ckpt-{step}."):
+            os.remove(path)
+    kept = os.path.join(run_dir, f"ckpt-{step}")
+    tf.compat.v1.train.update_checkpoint_state(run_dir, kept, all_model_checkpoint_paths=[kept])
+
+
+def test_quick_runs_every_table_reuses_finished_cells_and_resumes(data_dir, tmp_path):
+    output_dir, report = str(tmp_path / "out"), str(tmp_path / "docs" / "report.md")
+    argv = _args(data_dir, output_dir, report=report)
+    lines = _run(argv)
+    log = "\n".join(lines)
+
+    # Every cell trained once (Table 3's parsing + image is the joint run here:
+    # the joint mixture is those two problems), 6 steps, one seed.
+    assert [line.split(" seed")[0] for line in lines if line.startswith("Running ")] == [
+        f"Running {cell}" for cell in CELLS], log
+    results = {cell: json.load(open(path)) for cell, path in _results(output_dir).items()}
+    for cell, result in results.items():
+        assert result["eval_step"] == 6 and result["start_step"] == 0, (cell, result)
+        for problem in result["problems"]:
+            metrics = result["metrics"][problem]
+            assert 0.0 <= metrics["accuracy"] <= 1.0 and "decode_accuracy" in metrics, metrics
+            assert [step for step, _ in result["curves"][problem]["accuracy"]] == [3, 6]
+    assert results["joint"]["problems"] == [BITS, DIGITS]
+    config = json.load(open(os.path.join(output_dir, "no_moe", f"seed-{SEED}", "hparams.json")))
+    assert config["hparams"]["use_moe"] is False and config["hparams"]["seed"] == SEED
+    config = json.load(open(os.path.join(output_dir, "no_attention", f"seed-{SEED}",
+                                         "hparams.json")))
+    assert config["hparams"]["use_attention"] is False and config["hparams"]["use_moe"] is True
+
+    text = open(report).read()
+    for title in ("## Table 2", "## Table 3", "## Table 4"):
+        assert title in text, text
+    for cell in CELLS:
+        assert f"`{cell}`" in text, cell
+        png = os.path.join(os.path.dirname(report), f"report_{cell}.png")
+        assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n", png
+    # Table 3's three columns, the middle one read from the joint run.
+    assert f"| {BITS} | with {DIGITS} | `joint` |" in text, text
+    claims = [line for line in text.splitlines()
+              if "**holds**" in line or "**does not hold at this scale**" in line]
+    assert len(claims) == 6, text  # 2 per table, each decided
+    joint_accuracy = results["joint"]["metrics"][BITS]["accuracy"]
+    assert f"| {BITS} | joint | `joint` | " in text and f"{joint_accuracy:.3f}" in text
+
+    # Rerun: every finished cell is skipped, its result untouched.
+    stamps = {cell: os.stat(path).st_mtime_ns for cell, path in _results(output_dir).items()}
+    lines = _run(argv)
+    assert not any(line.startswith("Running ") for line in lines), lines
+    for cell in CELLS:
+        assert any(line.startswith(f"Skipped {cell} seed {SEED}: finished") for line in lines)
+    assert stamps == {cell: os.stat(path).st_mtime_ns
+                      for cell, path in _results(output_dir).items()}
+
+    # A run killed after its step-3 checkpoint resumes there, not from 0.
+    run_dir = os.path.join(output_dir, f"single-{DIGITS}", f"seed-{SEED}")
+    _rewind(run_dir, 3)
+    lines = _run(argv)
+    log = "\n".join(lines)
+    assert [line.split(":")[0] for line in lines if line.startswith("Running ")] == [
+        f"Running single-{DIGITS} seed {SEED}"], log
+    assert f"[single-{DIGITS} seed {SEED}] Resuming from step 3" in log, log
+    resumed = json.load(open(os.path.join(run_dir, "result.json")))
+    assert resumed["start_step"] == 3 and resumed["eval_step"] == 6, resumed
+    # Its curve keeps the step-3 evaluation of the first session.
+    assert [step for step, _ in resumed["curves"][DIGITS]["accuracy"]] == [3, 6]
+
+
+def test_missing_data_is_one_line_naming_the_datagen_command(tmp_path, monkeypatch, capsys):
+    from t2t_multimodel.bin import common_flags, t2t_experiments
+
+    empty = str(tmp_path / "empty")
+    reverse = "algorithmic_reverse_binary40_test"
+    argv = _args(empty, str(tmp_path / "out"), table="3", joint_problems=f"{reverse},{DIGITS}",
+                 parsing_problem=reverse, language_problems=reverse)
+    monkeypatch.setattr(sys, "argv", argv)
+    flags.FLAGS.unparse_flags()
+    with pytest.raises(SystemExit) as exit_info:
+        common_flags.run_main(t2t_experiments.main)
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"Error: no data for {reverse}, {DIGITS} in {empty}: generate it first with "
+        f"t2t-datagen --problem={reverse},{DIGITS} --data_dir={empty}. "
+        f"Received: data_dir={empty}"], err
+    assert not os.path.exists(tmp_path / "out")
