@@ -80,11 +80,18 @@ def parse_tables(spec):
         return list(TABLES)
     for name in names:
         if name not in TABLES:
-            close = difflib.get_close_matches(name, TABLES + ("all",), n=1, cutoff=0.0)
-            hint = f"did you mean {close[0]}? " if close else ""
+            hint = f"did you mean {_closest(name)}? " if _closest(name) else ""
             raise T2TError(f"unknown table {name!r}: {hint}pick from 2, 3, 4 or all. "
                            f"Received: table={spec!r}")
     return [t for t in TABLES if t in names]
+
+
+def _closest(name):
+    """The table or "all" that `name` most likely meant (None when nothing is close)."""
+    if name.isdigit():
+        return min(TABLES, key=lambda t: abs(int(t) - int(name)))
+    close = difflib.get_close_matches(name, ("all",) + TABLES, n=1, cutoff=0.5)
+    return close[0] if close else None
 
 
 def _joint(roles, name="joint", overrides=""):

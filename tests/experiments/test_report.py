@@ -1,0 +1,73 @@
+"""The Markdown report from hand-made results, and the result helpers."""
+
+import json
+import os
+
+from t2t_multimodel.experiments import cells, report, results, roles
+
+REVERSE = "algorithmic_reverse_binary40_test"
+DIGITS = "image_digits"
+
+
+def _result(cell, seed, metrics):
+    return {"cell": cell, "seed": seed, "metrics": metrics, "hparams": "seed=1",
+            "problem": cell, "wall_seconds": 10.0,
+            "primary": {REVERSE: ["decode_accuracy_per_sequence", False],
+                        DIGITS: ["decode_accuracy", False]}}
+
+
+def _metrics(reverse_accuracy, digits_accuracy):
+    return {REVERSE: {"accuracy": reverse_accuracy, "neg_log_perplexity": -1.5,
+                      "decode_accuracy_per_sequence": 0.25},
+            DIGITS: {"accuracy": digits_accuracy, "loss": 2.0, "decode_accuracy": 0.5}}
+
+
+def test_the_report_has_every_table_row_and_claim():
+    the_roles = roles.Roles(f"{REVERSE},{DIGITS}", parsing=REVERSE, image=DIGITS,
+                            language=[REVERSE])
+    tables = ["2", "3", "4"]
+    unique, entries = cells.unique_cells(tables, the_roles)
+    accuracy = {"joint": (0.6, 0.9), f"single-{REVERSE}": (0.5, None),
+                f"single-{DIGITS}": (None, 0.9), "no_moe": (0.55, 0.9),
+                "no_attention": (0.3, 0.9)}
+    outcomes = {}
+    for cell in unique:
+        rev, dig = accuracy[cell.name]
+        outcomes[cell.name] = [
+            _result(cell.name, seed, {p: m for p, m in _metrics(
+                rev and rev + 0.01 * seed, dig and dig + 0.01 * seed).items()
+                if p in cell.problems}) for seed in (0, 2)]
+    context = dict(command="t2t-experiments --table=all", train_steps=600, seeds=2,
+                   model="multimodel", hparams_set="multimodel_tiny", hparams="a=1",
+                   eval_steps=20, eval_decode_samples=100, wall_seconds=120.0,
+                   output_dir="/x")
+    text = report.markdown(tables, entries, outcomes, the_roles, context, {"joint": "r_joint.png"})
+    assert "**600 steps per run**" in text and "each gets about 300 of them" in text
+    assert "`t2t-experiments --table=all`" in text
+    # Mean ± std over the two seeds; the image problem's loss marked †.
+    assert f"| {REVERSE} | joint | `joint` | 1.500 ± 0.000 | 0.610 ± 0.014 | exact match |" in text
+    assert f"| {DIGITS} | single | `single-{DIGITS}` | 2.000 ± 0.000 † | 0.910 ± 0.014 |" in text
+    assert "| top-1 | 0.50 ± 0.00 |" in text
+    lines = text.splitlines()
+    verdict_lines = [line for line in lines if "**holds**" in line or "not hold" in line]
+    assert len(verdict_lines) == 6, verdict_lines
+    # joint beats single on parsing (0.61 vs 0.51), attention matters for language.
+    assert any("data-poor" in line and "**holds**" in line for line in verdict_lines)
+    assert any("Attention matters" in line and "**holds**" in line for line in verdict_lines)
+    assert "![joint](r_joint.png)" in text
+    assert "| `no_moe` | no_moe | – | 2 | 20 |" in text
+
+
+def test_results_per_problem_curves_and_atomic_json(tmp_path):
+    events = {3: {f"{REVERSE}/accuracy": 0.2, f"{DIGITS}/accuracy": 0.5},
+              6: {f"{REVERSE}/accuracy": 0.4, f"{DIGITS}/accuracy": 0.7}}
+    step, final = results.final_metrics(events, [REVERSE, DIGITS])
+    assert step == 6 and final == {REVERSE: {"accuracy": 0.4}, DIGITS: {"accuracy": 0.7}}
+    assert results.curves(events, [REVERSE, DIGITS])[DIGITS] == {"accuracy": [[3, 0.5],
+                                                                             [6, 0.7]]}
+    assert results.per_problem({"accuracy": 0.3}, [DIGITS]) == {DIGITS: {"accuracy": 0.3}}
+    path = str(tmp_path / "result.json")
+    results.write_json(path, {"a": 1})
+    assert json.load(open(path)) == {"a": 1} and os.listdir(tmp_path) == ["result.json"]
+    open(path, "w").write('{"a": ')  # a torn file is as good as none: the cell runs again
+    assert results.read_json(path) is None
