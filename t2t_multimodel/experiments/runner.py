@@ -12,7 +12,7 @@ import os
 import time
 
 from t2t_multimodel import registry
-from t2t_multimodel.errors import DataError
+from t2t_multimodel.errors import DataError, T2TError
 from t2t_multimodel.experiments import results
 
 # The demo's overrides of multimodel_tiny (bin/demo.sh): a peak learning rate
@@ -138,6 +138,14 @@ class Runner:
             log_fn=lambda line: self.log_fn(f"[{label}] {line}"),
             log_step_count_steps=max(1, min(100, self.train_steps)))
         events = results.read_eval_events(run_dir)
+        if self.train_steps not in events:  # killed between its last checkpoint and eval
+            from t2t_multimodel.experiments import final_eval
+
+            self.log_fn(f"{label}: no evaluation at step {self.train_steps}; evaluating "
+                        "its latest checkpoint")
+            final_eval.evaluate_checkpoint(run_dir, self.eval_steps, self.eval_decode_samples,
+                                           log_fn=lambda line: self.log_fn(f"[{label}] {line}"))
+            events = results.read_eval_events(run_dir)
         eval_step, metrics = results.final_metrics(events, cell.problems)
         result = {
             "cell": cell.name, "seed": seed, "problem": cell.problem,
@@ -151,9 +159,9 @@ class Runner:
             "steps_per_sec": out.get("steps_per_sec"),
         }
         if eval_step != self.train_steps:
-            self.log_fn(f"{label}: no evaluation at step {self.train_steps} (latest: "
-                        f"{eval_step}); its result is not final and it will run again")
-            return result
+            raise T2TError(
+                f"the run in {run_dir} ended at step {eval_step}, not train_steps="
+                f"{self.train_steps}; move it away and rerun. Received: output_dir={run_dir}")
         results.write_json(path, result)
         self.log_fn(f"Finished {label} in {result['wall_seconds']:.0f}s ({path})")
         return result

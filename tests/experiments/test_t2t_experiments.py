@@ -5,8 +5,8 @@ two problems generated here: a text classification (the ones in 7 bits;
 the "parsing" and "language" problem) and scikit-learn's 8x8 digits (the
 "image"). Both have class-label targets, so the MultiModel stops after its
 encoder: the cheapest graphs, which keeps the five runs of the three tables
-near a minute. One test runs the command three times in a row (first run,
-rerun, resume after a simulated kill), so `pytest -n 2` never runs it twice.
+near a minute. One test runs the command four times in a row (first run,
+rerun, resume after simulated kills), so `pytest -n 2` never runs it twice.
 """
 
 import contextlib
@@ -14,6 +14,7 @@ import glob
 import io
 import json
 import os
+import shutil
 import sys
 
 import pytest
@@ -152,6 +153,18 @@ def test_quick_runs_every_table_reuses_finished_cells_and_resumes(data_dir, tmp_
     assert resumed["start_step"] == 3 and resumed["eval_step"] == 6, resumed
     # Its curve keeps the step-3 evaluation of the first session.
     assert [step for step, _ in resumed["curves"][DIGITS]["accuracy"]] == [3, 6]
+
+    # Killed after its last checkpoint, before the final evaluation: the
+    # checkpoint is evaluated (same dev batches, so the same accuracy).
+    os.remove(os.path.join(run_dir, "result.json"))
+    shutil.rmtree(os.path.join(run_dir, "eval"))
+    lines = _run(argv)
+    assert any(line.startswith(f"single-{DIGITS} seed {SEED}: no evaluation at step 6")
+               for line in lines), lines
+    again = json.load(open(os.path.join(run_dir, "result.json")))
+    assert again["eval_step"] == 6 and again["start_step"] == 6, again
+    [(step, accuracy)] = again["curves"][DIGITS]["accuracy"]
+    assert step == 6 and accuracy == pytest.approx(resumed["metrics"][DIGITS]["accuracy"])
 
 
 def test_missing_data_is_one_line_naming_the_datagen_command(tmp_path, monkeypatch, capsys):
