@@ -66,6 +66,9 @@ class Runner:
                  hparams=DEFAULT_HPARAMS, train_steps=3000, seeds=3, eval_steps=20,
                  local_eval_frequency=500, save_checkpoints_steps=500, eval_decode_samples=100,
                  t2t_usr_dir=None, log_fn=print):
+        for name, value in (("train_steps", train_steps), ("seeds", seeds)):
+            if int(value) < 1:
+                raise T2TError(f"--{name} must be >= 1. Received: {name}={value}")
         self.data_dir = data_dir
         self.output_dir = output_dir
         self.model = model

@@ -61,3 +61,12 @@ def test_a_role_outside_the_mixture_is_refused():
     with pytest.raises(T2TError, match="the image_problem image_digits is not one of the "
                                        "joint problems .* Received: image_problem=image_digits"):
         roles.Roles(image="image_digits")
+
+
+def test_the_runner_refuses_an_empty_budget():
+    from t2t_multimodel.experiments import runner
+
+    with pytest.raises(T2TError, match=r"--seeds must be >= 1. Received: seeds=0"):
+        runner.Runner("data", "out", seeds=0)
+    with pytest.raises(T2TError, match=r"--train_steps must be >= 1. Received: train_steps=0"):
+        runner.Runner("data", "out", train_steps=0)
