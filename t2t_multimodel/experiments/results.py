@@ -20,18 +20,23 @@ def read_eval_events(run_dir):
     """{step: {tag: value}} of every evaluation in `run_dir/eval`.
 
     A step evaluated twice (an interrupted run resumed from an earlier
-    checkpoint) keeps the later session's values.
+    checkpoint) keeps the later session's values; a file torn by a kill
+    gives the records before the tear.
     """
     import tensorflow as tf
 
     steps = {}
     for path in sorted(glob.glob(os.path.join(run_dir, "eval", "events.out.tfevents.*")),
                        key=os.path.getmtime):
-        for event in tf.compat.v1.train.summary_iterator(path):
-            for value in event.summary.value:
-                number = (float(tf.make_ndarray(value.tensor)) if value.HasField("tensor")
-                          else float(value.simple_value))
-                steps.setdefault(int(event.step), {})[value.tag] = number
+        try:
+            for record in tf.data.TFRecordDataset(path):
+                event = tf.compat.v1.Event.FromString(record.numpy())
+                for value in event.summary.value:
+                    number = (float(tf.make_ndarray(value.tensor)) if value.HasField("tensor")
+                              else float(value.simple_value))
+                    steps.setdefault(int(event.step), {})[value.tag] = number
+        except tf.errors.DataLossError:
+            pass  # the torn last record of a killed session: keep what precedes it
     return steps
 
 

@@ -71,3 +71,22 @@ def test_results_per_problem_curves_and_atomic_json(tmp_path):
     assert json.load(open(path)) == {"a": 1} and os.listdir(tmp_path) == ["result.json"]
     open(path, "w").write('{"a": ')  # a torn file is as good as none: the cell runs again
     assert results.read_json(path) is None
+
+
+def test_eval_events_of_two_sessions_and_a_torn_file(tmp_path):
+    from t2t_multimodel.training import summaries
+
+    run_dir = str(tmp_path)
+    first = summaries.Summaries(run_dir)
+    first.scalars("eval", {"accuracy": 0.25}, 3)
+    first.scalars("eval", {"accuracy": 0.5}, 6)  # killed before its checkpoint of step 6
+    first.close()
+    second = summaries.Summaries(run_dir)  # resumed from step 3
+    second.scalars("eval", {"accuracy": 0.75}, 6)
+    second.close()
+    assert results.read_eval_events(run_dir) == {3: {"accuracy": 0.25}, 6: {"accuracy": 0.75}}
+    newest = max((os.path.join(run_dir, "eval", f) for f in os.listdir(run_dir + "/eval")),
+                 key=os.path.getmtime)
+    with open(newest, "r+b") as f:
+        f.truncate(os.path.getsize(newest) - 5)
+    assert results.read_eval_events(run_dir) == {3: {"accuracy": 0.25}, 6: {"accuracy": 0.5}}
