@@ -60,6 +60,14 @@ def _mean(values):
     return f"{mean_std(values)[0]:.3f}"
 
 
+def caveat(*value_lists):
+    """" One seed: ..." when a cell has fewer than 2 seeds (its spread is unknown)."""
+    if any(mean_std(v)[2] < 2 for v in value_lists):
+        return (" One seed: the spread over seeds is unknown, so any difference decides; "
+                "run --seeds=3 before trusting it.")
+    return ""
+
+
 def _missing(pairs):
     return [name for name, values in pairs if mean_std(values)[2] == 0]
 
@@ -88,11 +96,13 @@ def table2_claims(joint, single, parsing):
             f"- Joint is about as good as single on the data-rich problems (accuracy within "
             f"{TOLERANCE:.0%} or the seeds' spread): {verdict(not worse)}"
             + (f" (worse on {', '.join(worse)})" if worse else "")
-            + f". Accuracy joint vs single: {numbers}.")
+            + f". Accuracy joint vs single: {numbers}."
+            + caveat(*(joint[p] for p in rich), *(single[p] for p in rich)))
     holds = better(joint[parsing], single[parsing])
     lines.append(f"- Joint is better on the data-poor problem ({parsing}): {verdict(holds)}. "
                  f"Accuracy joint {_mean(joint[parsing])} vs single {_mean(single[parsing])}"
-                 f" (spread {noise(joint[parsing], single[parsing]):.3f}).")
+                 f" (spread {noise(joint[parsing], single[parsing]):.3f})."
+                 + caveat(joint[parsing], single[parsing]))
     return lines
 
 
@@ -104,10 +114,10 @@ def table3_claims(alone, with_image, with_all, image):
     return [
         f"- Image data ({image}) helps parsing: {verdict(better(with_image, alone))}. Accuracy "
         f"with {image} {_mean(with_image)} vs alone {_mean(alone)} "
-        f"(spread {noise(with_image, alone):.3f}).",
+        f"(spread {noise(with_image, alone):.3f})." + caveat(with_image, alone),
         f"- All problems together help parsing: {verdict(better(with_all, alone))}. Accuracy "
         f"with all {_mean(with_all)} vs alone {_mean(alone)} "
-        f"(spread {noise(with_all, alone):.3f}).",
+        f"(spread {noise(with_all, alone):.3f})." + caveat(with_all, alone),
     ]
 
 
@@ -133,7 +143,8 @@ def table4_claims(full, no_moe, no_attention, language, image):
     lines = [f"- The blocks never hurt (full within {TOLERANCE:.0%} or the seeds' spread of "
              f"each ablation, or better): {verdict(not hurt)}"
              + (f" (hurt: {', '.join(hurt)})" if hurt else "")
-             + f". Accuracy full / no MoE / no attention: {numbers}."]
+             + f". Accuracy full / no MoE / no attention: {numbers}."
+             + caveat(*full.values(), *no_moe.values(), *no_attention.values())]
 
     def drop(p):
         return mean_std(full[p])[0] - mean_std(no_attention[p])[0]
@@ -142,5 +153,7 @@ def table4_claims(full, no_moe, no_attention, language, image):
     lines.append(
         f"- Attention matters most for language: {verdict(language_drop > drop(image))}. "
         f"Accuracy lost without attention: language ({', '.join(language)}) "
-        f"{language_drop:+.3f} on average vs {image} {drop(image):+.3f}.")
+        f"{language_drop:+.3f} on average vs {image} {drop(image):+.3f}."
+        + caveat(*(full[p] for p in language + [image]),
+                 *(no_attention[p] for p in language + [image])))
     return lines

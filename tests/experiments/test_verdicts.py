@@ -76,3 +76,10 @@ def test_table4_blocks_and_attention_for_language():
         full, no_moe, {"ende": [0.70], "image": [0.79]}, ["ende"], "image")
     assert FAILS in never_hurt and "(hurt: attention on ende)" in never_hurt
     assert FAILS in language
+
+
+def test_one_seed_says_its_spread_is_unknown():
+    [line] = verdicts.table3_claims([0.50], [0.51], [0.52], "img")[:1]
+    assert HOLDS in line and "One seed: the spread over seeds is unknown" in line, line
+    line = verdicts.table3_claims([0.50, 0.52], [0.60, 0.61], [0.51, 0.52], "img")[0]
+    assert "One seed" not in line
