@@ -21,6 +21,7 @@ import shlex
 from absl import flags, logging
 
 from t2t_multimodel.bin import common_flags
+from t2t_multimodel.experiments import roles, runner
 
 # allow_override: t2t-trainer defines the same four flags; either binary may
 # be imported first into one process (tests).
@@ -34,8 +35,7 @@ flags.DEFINE_bool("quick", False,
 flags.DEFINE_string("report", None,
                     "The Markdown report to write (default: <output_dir>/report.md); the "
                     "PNG plots go beside it.")
-flags.DEFINE_string("base_hparams",
-                    "learning_rate=0.004,learning_rate_warmup_steps=600,label_smoothing=0.0",
+flags.DEFINE_string("base_hparams", runner.DEFAULT_HPARAMS,
                     "Overrides of every run before --hparams (the demo's).")
 flags.DEFINE_integer("eval_steps", 20, "Dev batches per evaluation.", allow_override=True)
 flags.DEFINE_integer("local_eval_frequency", 0,
@@ -46,15 +46,13 @@ flags.DEFINE_integer("save_checkpoints_steps", 0,
                      allow_override=True)
 flags.DEFINE_integer("eval_decode_samples", 100,
                      "Dev examples decoded for real at each evaluation (the real metric).")
-flags.DEFINE_string("joint_problems", "multimodel_paper_offline_uniform",
+flags.DEFINE_string("joint_problems", roles.DEFAULT_JOINT,
                     'The joint mixture: a registered mixture or "a,b,c" (uniform).')
-flags.DEFINE_string("parsing_problem", "parsing_english_silver",
+flags.DEFINE_string("parsing_problem", roles.DEFAULT_PARSING,
                     "The data-poor problem of Tables 2 and 3 (one of the joint problems).")
-flags.DEFINE_string("image_problem", "image_fashion_mnist",
+flags.DEFINE_string("image_problem", roles.DEFAULT_IMAGE,
                     "The image problem added to parsing in Table 3 (one of the joint problems).")
-flags.DEFINE_string("language_problems",
-                    "translate_ende_offline,translate_deen_offline,translate_enfr_offline,"
-                    "translate_fren_offline",
+flags.DEFINE_string("language_problems", ",".join(roles.DEFAULT_LANGUAGE),
                     "The language problems of Table 4's attention claim.")
 
 FLAGS = flags.FLAGS
@@ -73,7 +71,7 @@ def _setting(name, quick_value):
 
 def main(argv):
     del argv
-    from t2t_multimodel.experiments import cells, pipeline, roles, runner
+    from t2t_multimodel.experiments import cells, pipeline
 
     if not FLAGS["verbosity"].present:
         logging.set_verbosity(logging.WARNING)

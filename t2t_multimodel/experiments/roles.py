@@ -1,5 +1,7 @@
 """`Roles`: which problem plays which part in the paper's tables."""
 
+import difflib
+
 from t2t_multimodel.errors import T2TError
 
 # The offline stand-ins of the paper's eight problems (problems/mixtures.py).
@@ -59,9 +61,11 @@ class Roles:
         for flag, names in named.items():
             for name in names:
                 if name not in self.joint_problems:
+                    close = difflib.get_close_matches(name, self.joint_problems, n=1)
+                    hint = f"did you mean {close[0]}? " if close else ""
                     raise T2TError(
                         f"the {flag} {name} is not one of the joint problems "
-                        f"{','.join(self.joint_problems)}: pick one of them or change "
+                        f"{','.join(self.joint_problems)}: {hint}pick one of them or change "
                         f"--joint_problems. Received: {flag}={name}")
         if parsing == image:
             raise T2TError(f"the parsing and image problems must differ. "

@@ -61,6 +61,8 @@ def test_a_role_outside_the_mixture_is_refused():
     with pytest.raises(T2TError, match="the image_problem image_digits is not one of the "
                                        "joint problems .* Received: image_problem=image_digits"):
         roles.Roles(image="image_digits")
+    with pytest.raises(T2TError, match="did you mean parsing_english_silver"):
+        roles.Roles(parsing="parsing_english_silvr")
 
 
 def test_the_runner_refuses_an_empty_budget():
