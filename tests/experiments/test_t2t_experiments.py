@@ -74,8 +74,11 @@ def _run(argv):
     flags.FLAGS.unparse_flags()
     flags.FLAGS(argv)
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        t2t_experiments.main([])
+    try:
+        with contextlib.redirect_stdout(out):
+            t2t_experiments.main([])
+    finally:
+        flags.FLAGS.unparse_flags()  # leave the process's flags as other tests expect them
     return out.getvalue().splitlines()
 
 
@@ -176,8 +179,11 @@ def test_missing_data_is_one_line_naming_the_datagen_command(tmp_path, monkeypat
                  parsing_problem=reverse, language_problems=reverse)
     monkeypatch.setattr(sys, "argv", argv)
     flags.FLAGS.unparse_flags()
-    with pytest.raises(SystemExit) as exit_info:
-        common_flags.run_main(t2t_experiments.main)
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            common_flags.run_main(t2t_experiments.main)
+    finally:
+        flags.FLAGS.unparse_flags()
     assert exit_info.value.code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
