@@ -11,7 +11,7 @@ resumes it from its latest checkpoint.
 import os
 import time
 
-from t2t_multimodel import registry
+from t2t_multimodel import registry, usr_dir
 from t2t_multimodel.errors import DataError, T2TError
 from t2t_multimodel.experiments import results
 
@@ -94,6 +94,7 @@ class Runner:
 
     def check_data(self, cells):
         """Raises one `DataError` naming every problem without data and the command."""
+        usr_dir.import_usr_dir(self.t2t_usr_dir)
         names = list(dict.fromkeys(p for cell in cells for p in cell.problems))
         missing = []
         for name in names:
