@@ -116,8 +116,17 @@ class ClassLabelModality(keras.layers.Layer):
     def bottom(self, ids):
         """Embeds `ids [B]` or `[B, 1]` → `[B, 1, H]`."""
         self._ensure_built()
-        x = self._embedding(ops.expand_dims(self._flat_ids(ids), 1))
+        with self._scope():
+            x = self._embedding(ops.expand_dims(self._flat_ids(ids), 1))
         return x * ops.cast(math.sqrt(self.hidden_size), x.dtype)
+
+    def _scope(self):
+        # `bottom` and `top` are not `__call__`, so Keras has not entered this
+        # layer's name scope when a sublayer creates its weights on first use:
+        # enter it, so that their paths carry this modality's name and two
+        # class-label nets of one model (problems with different label sets)
+        # never share a checkpoint key.
+        return keras.name_scope(self.name, caller=self)
 
     def bottom_mask(self, ids):
         """Float32 ones `[B, 1]`."""
@@ -134,10 +143,11 @@ class ClassLabelModality(keras.layers.Layer):
         if mask is None:
             mask = ops.ones(ops.shape(x)[:2], "bool")
         mask = ops.expand_dims(ops.cast(mask, "bool"), -1)  # [B, L, 1]
-        x = x + self._top_norm(self._top_conv(ops.where(mask, ops.relu(x), 0.0)))
-        count = ops.maximum(ops.sum(ops.cast(mask, x.dtype), axis=1), 1.0)
-        pooled = ops.sum(ops.where(mask, x, 0.0), axis=1) / count
-        logits = self._top_dense(pooled)
+        with self._scope():
+            x = x + self._top_norm(self._top_conv(ops.where(mask, ops.relu(x), 0.0)))
+            count = ops.maximum(ops.sum(ops.cast(mask, x.dtype), axis=1), 1.0)
+            pooled = ops.sum(ops.where(mask, x, 0.0), axis=1) / count
+            logits = self._top_dense(pooled)
         return ops.cast(ops.expand_dims(logits, 1), "float32")
 
     def loss(self, logits, targets, label_smoothing=0.0):

@@ -113,3 +113,27 @@ def test_invalid_label_smoothing():
     modality = ClassLabelModality(vocabulary_size=3, hidden_size=8)
     with pytest.raises(ValueError, match="Received: label_smoothing=1.0"):
         modality.loss(np.zeros((1, 1, 3), "float32"), np.array([0]), label_smoothing=1.0)
+
+
+def test_two_label_sets_in_one_model_get_distinct_checkpoint_keys():
+    # bottom/top are not __call__: without the modality's own name scope the
+    # weights of two class-label nets had one path and one checkpoint key.
+    import keras
+
+    from t2t_multimodel.training import checkpoints
+
+    class TwoHeads(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.ten = ClassLabelModality(10, 8, name="class_label_10")
+            self.four = ClassLabelModality(4, 8, name="class_label_4")
+
+        def call(self, x):
+            return self.ten.top(x), self.four.top(x), self.four.bottom(np.array([1, 2]))
+
+    model = TwoHeads()
+    model(np.ones((2, 3, 8), "float32"))
+    keys = checkpoints.model_variables(model)
+    assert "class_label_10/top_dense/kernel" in keys and "class_label_4/top_dense/kernel" in keys
+    assert "class_label_4/embedding/embeddings" in keys
+    assert len(keys) == len(model.weights)
