@@ -220,10 +220,10 @@ class ParsingEnglishSilver(ParsingProblem):
     the next `train_size` the train split, so the held-out sets do not change
     with `train_size`. `link-parser` runs in `num_processes` processes;
     the parsed pairs are cached in `<tmp_dir>/parsing_english_silver/`.
-    Default size: 10,000 train sentences (11,550 parsed, with a 5% margin for
-    failures; about 3.5% get no usable tree). link-parser takes about 13 s of
-    CPU per 1,000 sentences, so about 75 s on 2 idle cores; on a machine
-    shared with other jobs it is proportionally slower.
+    Default size: 10,000 train sentences asked for (11,550 parsed, a 5%
+    margin for failures; 5.4% of the 5-12-word sentences get no usable tree,
+    so train holds 9,922). link-parser takes about 35 s on 2 idle cores; on a
+    machine shared with other jobs it is proportionally slower.
 
     Example:
 
