@@ -171,10 +171,13 @@ def write_shards(examples, paths, label=None):
 
 
 def write_text_atomically(path, text):
-    """Writes `text` to `path` through a temporary file and a rename."""
+    """Writes `text` to `path` through a temporary file, synced, and a rename:
+    a reader (or a run after a crash) sees the old file or the whole new one."""
     tmp = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}-{os.path.basename(path)}")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 

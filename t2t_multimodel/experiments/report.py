@@ -13,6 +13,7 @@ greedy decodes of held-out examples), then a line per claim of the paper
 
 import os
 
+from t2t_multimodel.data import shards
 from t2t_multimodel.experiments import cells as cells_lib
 from t2t_multimodel.experiments import verdicts
 
@@ -163,6 +164,6 @@ def markdown(tables, entries, outcomes, roles, context, plots=None):
 
 def write(path, text):
     """Writes the report to `path` (its directory is created)."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+    path = os.path.abspath(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    shards.write_text_atomically(path, text)

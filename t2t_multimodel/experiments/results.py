@@ -10,6 +10,8 @@ import glob
 import json
 import os
 
+from t2t_multimodel.data import shards
+
 # Decode metrics where lower is better; every other one is higher-better.
 LOWER_IS_BETTER = ("word_error_rate", "malformed_tree_rate")
 
@@ -79,12 +81,7 @@ def primary_metric(problem):
 
 def write_json(path, value):
     """Writes `value` as JSON atomically: a reader sees the old file or the whole new one."""
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(value, f, indent=1, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    shards.write_text_atomically(path, json.dumps(value, indent=1, sort_keys=True))
 
 
 def read_json(path):

@@ -128,6 +128,11 @@ class Runner:
         path = os.path.join(run_dir, results.RESULT_FILE)
         label = f"{cell.name} seed {seed}"
         stored = results.read_json(path)
+        overrides = self.overrides(cell, seed)
+
+        def log(line):
+            self.log_fn(f"[{label}] {line}")
+
         if self._matches(stored, cell, seed):
             self.log_fn(f"Skipped {label}: finished ({path})")
             return stored
@@ -136,11 +141,10 @@ class Runner:
         began = time.time()
         out = trainer.train(
             cell.problem, self.model, self.hparams_set, self.data_dir, run_dir,
-            hparams_overrides=self.overrides(cell, seed), train_steps=self.train_steps,
+            hparams_overrides=overrides, train_steps=self.train_steps,
             eval_steps=self.eval_steps, save_checkpoints_steps=self.save_checkpoints_steps,
             local_eval_frequency=self.local_eval_frequency, t2t_usr_dir=self.t2t_usr_dir,
-            log_fn=lambda line: self.log_fn(f"[{label}] {line}"),
-            log_step_count_steps=max(1, min(100, self.train_steps)))
+            log_fn=log, log_step_count_steps=max(1, min(100, self.train_steps)))
         events = results.read_eval_events(run_dir)
         if self.train_steps not in events:  # killed between its last checkpoint and eval
             from t2t_multimodel.experiments import final_eval
@@ -148,12 +152,12 @@ class Runner:
             self.log_fn(f"{label}: no evaluation at step {self.train_steps}; evaluating "
                         "its latest checkpoint")
             final_eval.evaluate_checkpoint(run_dir, self.eval_steps, self.eval_decode_samples,
-                                           log_fn=lambda line: self.log_fn(f"[{label}] {line}"))
+                                           log_fn=log)
             events = results.read_eval_events(run_dir)
         eval_step, metrics = results.final_metrics(events, cell.problems)
         result = {
             "cell": cell.name, "seed": seed, "problem": cell.problem,
-            "problems": cell.problems, "hparams": self.overrides(cell, seed),
+            "problems": cell.problems, "hparams": overrides,
             "model": self.model, "hparams_set": self.hparams_set,
             "train_steps": self.train_steps, "start_step": out.get("start_step", 0),
             "eval_step": eval_step, "metrics": metrics,
