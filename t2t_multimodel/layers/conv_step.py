@@ -4,6 +4,52 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+# Forward plus backward, per channel and batch row, the banded-matrix form of a
+# depthwise conv costs about `BAND_COST * T**2` and TF's kernels about
+# `(T + (k - 1) * d) * k` (fitted to timings on a 2-core AVX-512 CPU at
+# T = 21..256, k = 3..15, d = 1..8).
+BAND_COST = 0.22
+# Below this the banded form is not worth a `tf.cond` in the graph.
+MIN_BAND_LENGTH = 64
+
+
+def band_length(kernel_size, dilation_rate):
+    """The longest sequence for which the banded-matrix depthwise conv is faster."""
+    span = (kernel_size - 1) * dilation_rate
+    length = 0
+    while BAND_COST * (length + 1) ** 2 < (length + 1 + span) * kernel_size:
+        length += 1
+    return length if length >= MIN_BAND_LENGTH else 0
+
+
+def banded_depthwise_conv(x, kernel, dilation_rate, pad_before):
+    """A stride-1 depthwise conv as one batched matmul with a banded matrix.
+
+    `y[b, t, c] = sum_j kernel[j, c] * x[b, t + j * d - pad_before, c]`, zero
+    outside `x` (so "same" or causal padding by `pad_before`). The matrix
+    `M[c, t, s]` holds `kernel[j, c]` where `s = t + j * d - pad_before`.
+    For short sequences and long dilated kernels (the MultiModel's kernel 15
+    at dilation 8 over a 20-token sentence) it skips the taps that only see
+    padding, and its backward pass is two matmuls instead of TF's slow
+    depthwise filter gradient: 2.0 ms instead of 26.6 ms for `[48, 21, 128]`.
+
+    Args:
+        x: float tensor `[B, T, C]`.
+        kernel: float tensor `[k, C]`.
+        dilation_rate: int.
+        pad_before: int. Zero positions implied before `x`.
+
+    Returns a float tensor `[B, T, C]`.
+    """
+    kernel_size = kernel.shape[0]
+    positions = tf.range(tf.shape(x)[1])
+    offset = positions[None, :] - positions[:, None] + pad_before           # [t, s]
+    tap = tf.where(offset % dilation_rate == 0, offset // dilation_rate, -1)
+    band = tf.one_hot(tap, kernel_size, dtype=x.dtype)   # out-of-range taps: zeros
+    matrix = tf.einsum("tsk,kc->cts", band, kernel)
+    y = tf.matmul(matrix, tf.transpose(x, [2, 1, 0]))                        # [C, t, B]
+    return tf.transpose(y, [2, 1, 0])
+
 
 def _check_positive_int(name, value):
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -114,16 +160,31 @@ class ConvStep(keras.layers.Layer):
         x = ops.relu(inputs)
         if mask is not None:
             x = x * ops.cast(ops.expand_dims(mask, -1), x.dtype)
-        if self.dilation_rate == 1:
-            if self.causal and self.state_length:
-                x = ops.pad(x, [[0, 0], [self.state_length, 0], [0, 0]])
-            return self._layer_norm(self._conv(x))
         if self.causal:
             before, after = self.state_length, 0
         else:  # "same": the extra position (odd total) goes after, as in TF.
             before = self.state_length // 2
             after = self.state_length - before
-        return self._layer_norm(self._dilated_separable_conv(x, before, after))
+        limit = band_length(self.kernel_size, self.dilation_rate) if self.strides == 1 else 0
+        if not limit:
+            return self._layer_norm(self._separable_conv(x, before, after))
+        y = tf.cond(tf.shape(x)[1] <= limit,
+                    lambda: self._banded_separable_conv(x, before),
+                    lambda: self._separable_conv(x, before, after))
+        return self._layer_norm(y)
+
+    def _separable_conv(self, x, before, after):
+        if self.dilation_rate == 1:
+            if self.causal and self.state_length:
+                x = ops.pad(x, [[0, 0], [before, 0], [0, 0]])
+            return self._conv(x)
+        return self._dilated_separable_conv(x, before, after)
+
+    def _banded_separable_conv(self, x, before):
+        depthwise = ops.cast(self._conv.depthwise_kernel, x.dtype)[:, :, 0]  # [k, C]
+        pointwise = ops.cast(self._conv.pointwise_kernel, x.dtype)[0]        # [C, F]
+        y = banded_depthwise_conv(x, depthwise, self.dilation_rate, before)
+        return ops.matmul(y, pointwise)
 
     def _dilated_separable_conv(self, x, pad_before, pad_after):
         """The dilated separable conv of `self._conv` (same weights and values).

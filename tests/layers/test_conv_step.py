@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
+import tensorflow as tf
 from layer_harness import run_layer_test
 
-from t2t_multimodel.layers.conv_step import ConvStep
+from t2t_multimodel.layers.conv_step import ConvStep, band_length, banded_depthwise_conv
 
 RNG = np.random.default_rng(0)
 
@@ -57,7 +58,9 @@ def test_causal(dilation_rate):
 
 
 def test_output_is_layer_normalised():
-    out = np.array(ConvStep(filters=8, kernel_size=3)(_random(2, 5, 4)))
+    # A tiny epsilon: with the default 1e-6 a position whose conv output has a
+    # variance near 1e-4 (random weights) is normalised to 0.99, not 1.
+    out = np.array(ConvStep(filters=8, kernel_size=3, layer_norm_epsilon=1e-10)(_random(2, 5, 4)))
     np.testing.assert_allclose(out.mean(-1), 0.0, atol=1e-5)
     np.testing.assert_allclose(out.var(-1), 1.0, atol=1e-3)
 
@@ -126,3 +129,75 @@ def test_state_errors():
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ConvStep(**kwargs)
+
+
+def _numpy_separable(layer, x, before):
+    """`pointwise(depthwise(relu(x)))` by the definition, zero outside `x`."""
+    depthwise, pointwise = (np.array(w) for w in layer._conv.weights)  # [k, C, 1], [1, C, F]
+    k, d, length = layer.kernel_size, layer.dilation_rate, x.shape[1]
+    padded = np.pad(np.maximum(x, 0.0), [[0, 0], [before, k * d], [0, 0]])
+    depth = sum(padded[:, j * d:j * d + length] * depthwise[j, :, 0] for j in range(k))
+    return depth @ pointwise[0]
+
+
+@pytest.mark.parametrize("causal", [True, False])
+@pytest.mark.parametrize("kernel_size, dilation_rate", [(15, 8), (15, 1), (6, 30)])
+def test_banded_and_native_paths_match_the_definition(kernel_size, dilation_rate, causal):
+    # Short sequences take the banded-matrix path, long ones TF's kernels.
+    layer = ConvStep(filters=5, kernel_size=kernel_size, dilation_rate=dilation_rate,
+                     causal=causal)
+    limit = band_length(kernel_size, dilation_rate)
+    assert limit > 0
+    span = (kernel_size - 1) * dilation_rate
+    before = span if causal else span // 2
+    for length in (3, limit, limit + 1, limit + 37):
+        x = _random(2, length, 4)
+        out = np.array(layer(x))
+        conv = _numpy_separable(layer, x, before)
+        expected = (conv - conv.mean(-1, keepdims=True)) / np.sqrt(
+            conv.var(-1, keepdims=True) + 1e-6)
+        np.testing.assert_allclose(out, expected, atol=2e-4,
+                                   err_msg=f"length={length}")
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_banded_gradients_equal_tf_depthwise_conv(causal):
+    k, d, length = 15, 8, 21
+    span = (k - 1) * d
+    before = span if causal else span // 2
+    x = tf.constant(_random(3, length, 4))
+    kernel = tf.constant(_random(k, 4))
+    weights = tf.constant(_random(3, length, 4))
+
+    def native(x, kernel):
+        padded = tf.pad(x, [[0, 0], [before, span - before], [0, 0]])
+        y = tf.nn.depthwise_conv2d(padded[:, None], kernel[None, :, :, None], [1, 1, 1, 1],
+                                   "VALID", dilations=[1, d])
+        return y[:, 0]
+
+    def banded(x, kernel):
+        return banded_depthwise_conv(x, kernel, d, before)
+
+    results = []
+    for fn in (native, banded):
+        with tf.GradientTape() as tape:
+            tape.watch([x, kernel])
+            loss = tf.reduce_sum(fn(x, kernel) * weights)
+        results.append(tape.gradient(loss, [x, kernel]))
+    for ours, reference in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(np.array(ours), np.array(reference), atol=1e-4)
+
+
+def test_band_length_only_for_long_kernels():
+    assert band_length(3, 1) == 0
+    assert band_length(15, 8) > band_length(15, 1) > 0
+
+
+def test_steps_equal_full_pass_on_the_banded_path():
+    layer = ConvStep(filters=5, kernel_size=15, dilation_rate=8, causal=True)
+    x = _random(2, 12, 4)
+    full = np.array(layer(x))
+    state = layer.initial_state(2)
+    for t in range(12):
+        out, state = layer.step(x[:, t:t + 1], state)
+        np.testing.assert_allclose(np.array(out), full[:, t:t + 1], atol=1e-4)
