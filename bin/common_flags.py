@@ -23,6 +23,10 @@ flags.DEFINE_string("hparams", "", 'Overrides, e.g. "hidden_size=64,dropout=0.1"
 flags.DEFINE_string("data_dir", None, "Directory of the problem's data and vocabulary.")
 flags.DEFINE_string("output_dir", None, "Directory of the training run.")
 flags.DEFINE_string("tmp_dir", None, "Scratch directory for downloads and raw files.")
+flags.DEFINE_bool("optimize_graphs", True,
+                  "Run TensorFlow's graph optimizer (grappler) on each newly traced function. "
+                  "--nooptimize_graphs saves ~8 s per MultiModel step build on a 2-core CPU, "
+                  "where the steps measured no slower without it (the demo uses it).")
 
 FLAGS = flags.FLAGS
 
@@ -36,9 +40,11 @@ def run_main(main):
     def wrapped(argv):
         try:
             from t2t_multimodel import usr_dir
+            from t2t_multimodel.training.graph_optimizations import graph_optimizations
 
             usr_dir.import_usr_dir(FLAGS.t2t_usr_dir)
-            return main(argv)
+            with graph_optimizations(FLAGS.optimize_graphs):
+                return main(argv)
         except T2TError as e:
             print(f"Error: {e}", file=sys.stderr)
             sys.exit(1)

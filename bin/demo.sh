@@ -22,13 +22,13 @@ HPARAMS=${HPARAMS:-"learning_rate=0.003,learning_rate_warmup_steps=200,label_smo
 t2t-datagen --problem=$MIXTURE --data_dir="$DATA" --tmp_dir="$DEMO_DIR/tmp"
 t2t-trainer --problem=$MIXTURE --model=multimodel --hparams_set=multimodel_tiny \
   --hparams="$HPARAMS" --data_dir="$DATA" --output_dir="$TRAIN" --train_steps="$STEPS" \
-  --save_checkpoints_steps=600 --local_eval_frequency=0 --eval_steps=0
+  --save_checkpoints_steps=600 --local_eval_frequency=0 --eval_steps=0 --nooptimize_graphs
 # Every problem's held-out examples decoded for real, each with its own
 # command token, scored with its own metric beside the best trivial baseline.
 t2t-decoder --output_dir="$TRAIN" --problem=all \
-  --decode_hparams="beam_size=1,num_samples=200,batch_size=100" | tee "$DEMO_DIR/metrics.md"
+  --decode_hparams="beam_size=1,num_samples=200,batch_size=100" --nooptimize_graphs | tee "$DEMO_DIR/metrics.md"
 # One SavedModel per input modality: text, image bytes (classification and
 # captioning) and WAV bytes.
 EXPORTS="translate_ende_offline image_fashion_mnist image_caption_tuxpaint speech_recognition_espeak"
-t2t-exporter --output_dir="$TRAIN" --problem="${EXPORTS// /,}" --export_dir="$TRAIN/export"
+t2t-exporter --output_dir="$TRAIN" --problem="${EXPORTS// /,}" --export_dir="$TRAIN/export" --nooptimize_graphs
 cd /tmp && python -I "$HERE/savedmodel_demo.py" "$DATA" "$TRAIN/export" $EXPORTS

@@ -102,7 +102,7 @@ def main(argv):
         shlex.quote(f"--{name}={FLAGS[name].value}") for name in sorted(set(FLAGS))
         if FLAGS[name].present)
     pipeline.run_tables(tables, the_roles, the_runner, report_path, command,
-                        optimize_graphs=not FLAGS.quick)
+                        optimize_graphs=FLAGS.optimize_graphs and not FLAGS.quick)
     return 0
 
 

@@ -1,33 +1,11 @@
 """`run_tables`: trains the cells of the chosen tables and writes the report."""
 
-import contextlib
 import os
 import time
 
 from t2t_multimodel.experiments import cells as cells_lib
 from t2t_multimodel.experiments import plots, report
-
-
-@contextlib.contextmanager
-def graph_optimizations(enabled):
-    """Turns TF's graph optimizer (grappler) off inside the block when not `enabled`.
-
-    `--quick` runs take a few steps, too few to pay back grappler's time on
-    each newly traced step (about half of the first call of a MultiModel
-    train step); the results are the same up to float rounding.
-    """
-    if enabled:
-        yield
-        return
-    import tensorflow as tf
-
-    before = tf.config.optimizer.get_experimental_options()
-    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-    try:
-        yield
-    finally:
-        tf.config.optimizer.set_experimental_options(
-            {"disable_meta_optimizer": before.get("disable_meta_optimizer", False)})
+from t2t_multimodel.training.graph_optimizations import graph_optimizations
 
 
 def run_tables(tables, roles, runner, report_path, command, optimize_graphs=True):
