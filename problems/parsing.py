@@ -38,6 +38,7 @@ import numpy as np
 
 from t2t_multimodel import metrics, problem, registry, text_encoder, text_problems
 from t2t_multimodel.data import link_grammar, ptb_trees, system_packages
+from t2t_multimodel.decoding.tree_constraint import TreeConstraint
 from t2t_multimodel.errors import DataError
 
 UNKNOWN_WORD = "<unk>"
@@ -123,6 +124,11 @@ class ParsingProblem(text_problems.Text2TextProblem):
         (+ 50): a tree has one `XX` per word plus two tokens per phrase."""
         ids, length = super().serving_inputs(strings)
         return ids, 2 * length
+
+    def decode_constraint(self, encoders):
+        """Well-formed trees with one `XX` per input word (`TreeConstraint`)."""
+        targets = encoders["targets"]
+        return TreeConstraint(targets.decode_list(range(targets.vocab_size)))
 
     def decode_metrics(self):
         return ["bracket_f1", "malformed_tree_rate"]

@@ -142,6 +142,17 @@ class Problem:
         return [metrics.Metrics.ACC, metrics.Metrics.ACC_TOP5,
                 metrics.Metrics.ACC_PER_SEQ, metrics.Metrics.NEG_LOG_PERPLEXITY]
 
+    def decode_constraint(self, encoders):
+        """None, or a callable `(prefix, index, inputs) -> bool [N, V]` of the
+        next ids that keep a decode valid (`decoding.tree_constraint`).
+
+        Decoders apply it with `--decode_hparams=constrained=true`; without,
+        `t2t-decoder` reports the dev metrics of both decodes. `encoders`:
+        the problem's feature encoders.
+        """
+        del encoders
+        return None
+
     def decode_metrics(self):
         """Names of the metrics of real decodes (`t2t_multimodel.metrics.decode`).
 

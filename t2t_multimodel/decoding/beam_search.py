@@ -33,17 +33,16 @@ import tensorflow as tf
 
 from t2t_multimodel.decoding.greedy import (
     EOS_ID,
+    NEG_INF,  # The log-probability of a dead hypothesis; finite, so sums stay finite.
     check_positive_int,
+    constrained,
     infer_batch_size,
     relaxed_batch_shapes,
 )
 
-# The log-probability of a dead hypothesis. Finite, so that sums stay finite.
-NEG_INF = -1.0e9
-
 
 def beam_search(model, features, beam_size, alpha, max_length, eos_id=EOS_ID,
-                return_beams=False):
+                return_beams=False, constraint=None):
     """Decodes the `beam_size` best hypotheses under the GNMT length penalty.
 
     With `beam_size=1` and `alpha=0` this returns the greedy path, unless a
@@ -66,6 +65,8 @@ def beam_search(model, features, beam_size, alpha, max_length, eos_id=EOS_ID,
         eos_id: int. The end-of-sequence id. Defaults to `1`.
         return_beams: bool. Return all `K` hypotheses instead of the best.
             Defaults to `False`.
+        constraint: None or a callable `(prefix [N, T], index, inputs) ->
+            bool [N, V]` of the allowed next ids, as in `greedy_search`.
 
     Returns:
         A tuple `(ids, scores)`. `ids` is int32 `[B, max_length]` (or
@@ -88,6 +89,8 @@ def beam_search(model, features, beam_size, alpha, max_length, eos_id=EOS_ID,
     encoded = model.encode(features)
     batch_size = infer_batch_size(encoded, features)
     encoded = tf.nest.map_structure(lambda t: tf.repeat(t, beam_size, axis=0), encoded)
+    if constraint is not None:
+        beam_inputs = tf.repeat(features["inputs"], beam_size, axis=0)
     cache = model.initial_cache(encoded, max_length)
 
     def length_penalty(length):
@@ -125,6 +128,9 @@ def beam_search(model, features, beam_size, alpha, max_length, eos_id=EOS_ID,
         prev_ids = tf.where(index > 0, prev_ids, 0)
         logits, cache = model.step(tf.reshape(prev_ids, [-1]), index, cache, encoded)
         log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+        if constraint is not None:
+            prefixes = tf.reshape(alive_seq, [batch_size * beam_size, -1])
+            log_probs = constrained(log_probs, constraint(prefixes, index, beam_inputs))
         vocab_size = tf.shape(log_probs)[-1]
         log_probs = tf.reshape(log_probs, [batch_size, beam_size, vocab_size])
         candidate_log_probs = alive_log_probs[:, :, tf.newaxis] + log_probs

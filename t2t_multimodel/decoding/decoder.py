@@ -15,6 +15,9 @@ from t2t_multimodel.export.serving_module import ServingModule
 from t2t_multimodel.hparams_lib import HParams
 from t2t_multimodel.metrics import decode as decode_metric_lib
 
+# The suffix of a metric of decodes under the problem's `decode_constraint`.
+CONSTRAINED = "_constrained"
+
 
 def decode_hparams(overrides=""):
     """T2T-style decode hparams: `--decode_hparams="beam_size=4,alpha=0.6"`.
@@ -22,24 +25,35 @@ def decode_hparams(overrides=""):
     `num_samples`: how many dev examples `t2t-decoder` decodes (0: all).
     `baselines`: also score the trivial baselines (`decoding/baselines.py`)
     on the same examples.
+    `constrained`: decode under the problem's `decode_constraint` (parsing:
+    well-formed trees only). Without it, `t2t-decoder` reports the dev
+    metrics of both decodes for such problems (`<metric>_constrained`).
     """
     return HParams(beam_size=4, alpha=0.6, extra_length=50, max_decode_length=0,
-                   batch_size=32, num_samples=100, baselines=True).parse(overrides)
+                   batch_size=32, num_samples=100, baselines=True,
+                   constrained=False).parse(overrides)
 
 
-def serving_module(run, dhp):
-    """The `ServingModule` of a `LoadedRun` with `dhp` as its defaults."""
+def serving_module(run, dhp, constrained=None):
+    """The `ServingModule` of a `LoadedRun` with `dhp` as its defaults.
+
+    `constrained` (default `dhp.constrained`): apply the problem's
+    `decode_constraint`, if it has one.
+    """
     return problem_serving_module(run.model, run.problem, run.problem_key,
-                                  run.config.data_dir, dhp)
+                                  run.config.data_dir, dhp, constrained)
 
 
-def problem_serving_module(model, problem, problem_key, data_dir, dhp):
+def problem_serving_module(model, problem, problem_key, data_dir, dhp, constrained=None):
     """The `ServingModule` of `problem` (named `problem_key` in a mixture's model)."""
     encoders = problem.get_feature_encoders(data_dir)
+    if constrained is None:
+        constrained = dhp.constrained
     return ServingModule(model, problem.serving_inputs, encoders["inputs"],
                          encoders["targets"], problem.get_hparams().target_space_id,
                          beam_size=dhp.beam_size, alpha=dhp.alpha,
-                         extra_length=dhp.extra_length, problem=problem_key)
+                         extra_length=dhp.extra_length, problem=problem_key,
+                         constraint=problem.decode_constraint(encoders) if constrained else None)
 
 
 def decode_lines(module, lines, dhp, with_top_k=False):
@@ -122,6 +136,11 @@ def decode_dev(run, module, dhp, log_fn=print):
     inputs, references = dev_examples(run.problem, run.config.data_dir, dhp.num_samples)
     start = time.time()
     values, outputs = decode_metrics(run.problem, module, inputs, references, dhp)
+    if module.constraint is None and run.problem.decode_constraint(
+            run.problem.get_feature_encoders(run.config.data_dir)) is not None:
+        constrained, _ = decode_metrics(run.problem, serving_module(run, dhp, True), inputs,
+                                        references, dhp)
+        values.update({f"{name}{CONSTRAINED}": value for name, value in constrained.items()})
     elapsed = time.time() - start
     for i in range(min(3, len(inputs))):
         shown = inputs[i] if isinstance(inputs[i], str) else f"<{len(inputs[i])} bytes>"
@@ -136,9 +155,10 @@ def decode_dev(run, module, dhp, log_fn=print):
         by_baseline = baselines.baseline_metrics(run.problem, run.config.data_dir, inputs,
                                                  references)
         for metric, value in list(values.items()):
-            name, base = baselines.best_baseline(metric, by_baseline)
+            plain = metric.removesuffix(CONSTRAINED)
+            name, base = baselines.best_baseline(plain, by_baseline)
             verdict = {True: ": beaten", False: ": NOT beaten", None: ""}[
-                baselines.beats(metric, value, base)]
+                baselines.beats(plain, value, base)]
             log_fn(f"  {metric}: model {format_metrics({'': value}).strip()}, best trivial "
                    f"baseline ({name}) {format_metrics({'': base}).strip()}{verdict}")
             values[f"baseline_{metric}"] = base
@@ -156,6 +176,6 @@ def summary_table(results):
             base = values.get(f"baseline_{metric}")
             shown = "" if base is None else f"{base:.4g}"
             verdict = "" if base is None else {True: "yes", False: "no", None: ""}[
-                baselines.beats(metric, value, base)]
+                baselines.beats(metric.removesuffix(CONSTRAINED), value, base)]
             rows.append(f"| {problem} | {metric} | {value:.4g} | {shown} | {verdict} |")
     return "\n".join(rows)

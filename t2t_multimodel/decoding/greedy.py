@@ -18,9 +18,10 @@ import tensorflow as tf
 
 PAD_ID = 0
 EOS_ID = 1
+NEG_INF = -1.0e9
 
 
-def greedy_search(model, features, max_length, eos_id=EOS_ID):
+def greedy_search(model, features, max_length, eos_id=EOS_ID, constraint=None):
     """Decodes the most probable next token at each step, until EOS.
 
     The first step is fed the start symbol (0) at index 0. A sequence is
@@ -36,6 +37,9 @@ def greedy_search(model, features, max_length, eos_id=EOS_ID):
         max_length: int or int32 scalar tensor, at least 1. The most tokens
             decoded, EOS included.
         eos_id: int. The end-of-sequence id. Defaults to `1`.
+        constraint: None or a callable `(prefix [B, T], index, inputs) ->
+            bool [B, V]` of the allowed next ids (e.g. `TreeConstraint`);
+            the others get no probability. Needs `features["inputs"]`.
 
     Returns:
         A tuple `(ids, scores)`: `ids` int32 `[B, max_length]`, the decoded
@@ -66,6 +70,8 @@ def greedy_search(model, features, max_length, eos_id=EOS_ID):
     def body(index, ids, prev_ids, finished, scores, cache):
         logits, cache = model.step(prev_ids, index, cache, encoded)
         log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+        if constraint is not None:
+            log_probs = constrained(log_probs, constraint(ids, index, features["inputs"]))
         next_ids = tf.argmax(log_probs, axis=-1, output_type=tf.int32)
         next_log_probs = tf.gather(log_probs, next_ids, axis=1, batch_dims=1)
         next_ids = tf.where(finished, PAD_ID, next_ids)
@@ -88,6 +94,12 @@ def greedy_search(model, features, max_length, eos_id=EOS_ID):
     if isinstance(max_length, int):
         ids = tf.ensure_shape(ids, [None, max_length])
     return ids, scores
+
+
+def constrained(log_probs, allowed):
+    """`log_probs [N, V]` with the ids not `allowed [N, V]` at -1e9 (not renormalised:
+    scores stay the model's log-probabilities)."""
+    return tf.where(allowed, log_probs, NEG_INF)
 
 
 def check_positive_int(name, value):

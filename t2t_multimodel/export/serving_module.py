@@ -39,6 +39,9 @@ class ServingModule(tf.Module):
         extra_length: int. Decode at most `input length + extra_length`
             tokens when `max_decode_length` is 0.
         problem: str or None. The problem's name in a mixture's model.
+        constraint: None or a callable `(prefix, index, inputs) -> allowed
+            ids` applied at every decode step (`Problem.decode_constraint`,
+            e.g. `TreeConstraint`); it becomes part of the exported graph.
 
     Call arguments (signature `decode`):
         inputs: `tf.string` `[B]` raw inputs (text lines, or encoded image
@@ -73,7 +76,7 @@ class ServingModule(tf.Module):
     """
 
     def __init__(self, model, input_fn, input_encoder, target_encoder, target_space_id,
-                 beam_size=1, alpha=0.6, extra_length=50, problem=None):
+                 beam_size=1, alpha=0.6, extra_length=50, problem=None, constraint=None):
         super().__init__()
         self.model = model
         # The model with its problem bound (a mixture's model serves one of
@@ -87,6 +90,7 @@ class ServingModule(tf.Module):
         self.default_alpha = float(alpha)
         self.extra_length = int(extra_length)
         self._input_fn = input_fn
+        self.constraint = constraint
         hparams = getattr(model, "hparams", None)
         # Training drops examples longer than `max_length` (0: `batch_size`).
         self._max_input_length = int(getattr(hparams, "max_length", 0)
@@ -128,10 +132,11 @@ class ServingModule(tf.Module):
                               default)
 
         def greedy():
-            return greedy_search(self._view, features, max_length)
+            return greedy_search(self._view, features, max_length, constraint=self.constraint)
 
         def beam():
-            return beam_search(self._view, features, beam_size, alpha, max_length)
+            return beam_search(self._view, features, beam_size, alpha, max_length,
+                               constraint=self.constraint)
 
         out_ids, scores = tf.cond(beam_size > 1, beam, greedy)
         return {"outputs": self.target_encoder.decode_tf(out_ids), "scores": scores}
