@@ -41,7 +41,7 @@ def test_text_classification_trains_and_decodes_labels(registered, tmp_path):
         hparams_overrides=("hidden_size=32,num_heads=2,moe_num_experts=4,moe_hidden_size=32,"
                            "encoder_blocks=1,decoder_blocks=1,large_kernel_size=5,"
                            "learning_rate=3e-3,learning_rate_warmup_steps=20,batch_size=256"),
-        train_steps=400, eval_steps=0, local_eval_frequency=400, save_checkpoints_steps=400,
+        train_steps=600, eval_steps=0, local_eval_frequency=600, save_checkpoints_steps=600,
         generate_data=True, log_fn=lambda _: None)
     # The class-0 examples count: accuracy is over every example, not non-zero ids.
     assert result["eval_accuracy"] >= 0.8, result["eval_history"]
