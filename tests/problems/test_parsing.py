@@ -179,3 +179,32 @@ def test_silver_trains_with_its_two_vocabularies(silver, tmp_path):
         log_fn=lambda line: None, log_step_count_steps=10)
     losses = [loss for _, loss, _ in result["train_history"]]
     assert losses[-1] < 0.6 * losses[0]
+
+
+def test_silver_constrained_decodes_and_exports_well_formed_trees(silver, tmp_path):
+    import tensorflow as tf
+
+    from t2t_multimodel.decoding import decoder
+    from t2t_multimodel.metrics import parse_f1
+    from t2t_multimodel.training import trainer
+
+    problem, data_dir, tmp_dir, _ = silver
+    # Barely trained (20 steps): the constraint, not the model, makes the trees.
+    result = trainer.train(
+        SmallSilver(), "transformer", "transformer_tiny", data_dir, str(tmp_path / "run"),
+        hparams_overrides="hidden_size=32,filter_size=64,num_heads=2,num_hidden_layers=1",
+        train_steps=20, eval_steps=0, save_checkpoints_steps=20, local_eval_frequency=0,
+        log_fn=lambda line: None)
+    samples = list(problem.generate_samples(data_dir, tmp_dir, "eval"))
+    inputs, references = [s["inputs"] for s in samples], [s["targets"] for s in samples]
+    dhp = decoder.decode_hparams("beam_size=1,batch_size=2")
+    module = decoder.problem_serving_module(result["model"], SmallSilver(), None, data_dir, dhp,
+                                            constrained=True)
+    outputs, _ = decoder.decode_lines(module, inputs, dhp)
+    assert parse_f1.bracket_scores(outputs, references)["malformed"] == 0, outputs
+    # The constraint is part of the exported graph.
+    export_dir = str(tmp_path / "export")
+    tf.saved_model.save(module, export_dir, signatures=module.signatures())
+    served = tf.saved_model.load(export_dir).signatures["serving_default"]
+    exported = [o.decode() for o in served(inputs=tf.constant(inputs))["outputs"].numpy()]
+    assert exported == outputs
