@@ -22,7 +22,9 @@ class MajorityBit(text_problems.Text2ClassProblem):
     def generate_samples(self, data_dir, tmp_dir, dataset_split):
         for n in range(128):
             bits = format(n, "07b")
-            held_out = n % 4 == 0
+            # A scattered quarter (37 is odd: n -> 37n mod 128 is a bijection). Holding
+            # out n % 4 == 0 left only strings ending in "0 0" for dev, none in train.
+            held_out = (37 * n) % 128 < 32
             if held_out == (dataset_split != "train"):
                 yield {"inputs": " ".join(bits), "label": int(bits.count("1") > 3)}
 
