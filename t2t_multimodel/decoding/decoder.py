@@ -136,8 +136,9 @@ def decode_dev(run, module, dhp, log_fn=print):
     inputs, references = dev_examples(run.problem, run.config.data_dir, dhp.num_samples)
     start = time.time()
     values, outputs = decode_metrics(run.problem, module, inputs, references, dhp)
+    # The module's encoders answer whether the problem has a constraint (no reload).
     if module.constraint is None and run.problem.decode_constraint(
-            run.problem.get_feature_encoders(run.config.data_dir)) is not None:
+            {"inputs": module.input_encoder, "targets": module.target_encoder}) is not None:
         constrained, _ = decode_metrics(run.problem, serving_module(run, dhp, True), inputs,
                                         references, dhp)
         values.update({f"{name}{CONSTRAINED}": value for name, value in constrained.items()})

@@ -84,7 +84,7 @@ class TreeConstraint:
             tf.cast(tf.logical_and(tf.equal(prefix, self._word_id), seen), tf.int32), axis=1)
         words_done = words_so_far[:, -1]
         level = tf.cumsum(tf.cast(opens, tf.int32) - tf.cast(closes, tf.int32), axis=1)
-        depth = tf.reduce_sum(tf.cast(opens, tf.int32) - tf.cast(closes, tf.int32), axis=1)
+        depth = level[:, -1]
         words = tf.reduce_sum(tf.cast(tf.greater(inputs, self._eos_id), tf.int32), axis=1)
         # The innermost open phrase: the last opening label at the current depth.
         innermost = tf.logical_and(opens, tf.equal(level, depth[:, None]))
