@@ -48,8 +48,11 @@ def basic_params1():
         # 2.0): 2.0 / sqrt(8000 * 512) = 9.9e-4. "noam" reproduces T2T's
         # legacy schedule, where learning_rate is T2T's own constant.
         learning_rate=1e-3,
-        learning_rate_schedule="rsqrt_decay",  # or "noam", "constant"
+        learning_rate_schedule="rsqrt_decay",  # or "cosine_decay", "noam", "constant"
         learning_rate_warmup_steps=8000,
+        # cosine_decay only: the step where the rate reaches zero (set it to
+        # the run's --train_steps).
+        learning_rate_decay_steps=0,
         weight_decay=0.0,
         # Numerics and seed.
         dtype_policy="float32",  # or "mixed_bfloat16"

@@ -1,12 +1,16 @@
 """Learning-rate schedules selected by `hparams.learning_rate_schedule`.
 
-Three schedules, each a function of the optimizer step (`iterations`, 0 on the
+Four schedules, each a function of the optimizer step (`iterations`, 0 on the
 first update):
 
 * `"constant"`: `learning_rate`.
 * `"rsqrt_decay"`: linear warmup to `learning_rate`, then inverse square root
   decay: `learning_rate * min(1, step / warmup) * sqrt(warmup / max(step, warmup))`.
   The peak, `learning_rate`, is reached at the end of warmup.
+* `"cosine_decay"`: the same linear warmup, then half a cosine from
+  `learning_rate` down to zero at `learning_rate_decay_steps` (zero after it).
+  For runs of a known length: the rate is spent by the last step instead of
+  stopping wherever an open-ended decay has got to.
 * `"noam"`: T2T's legacy noam schedule, so T2T hparams values (the paper's
   `learning_rate=0.05`, `learning_rate_warmup_steps=3000`) mean what they
   meant there: `learning_rate * 5000**0.5 * hidden_size**-0.5 *
@@ -19,13 +23,14 @@ optimizer = keras.optimizers.Adam(learning_rate=schedule)
 """
 
 import difflib
+import math
 
 import keras
 from keras import ops
 
 from t2t_multimodel.errors import HParamsError
 
-SCHEDULES = ("constant", "rsqrt_decay", "noam")
+SCHEDULES = ("constant", "rsqrt_decay", "cosine_decay", "noam")
 
 
 @keras.saving.register_keras_serializable(package="t2t_multimodel")
@@ -33,11 +38,14 @@ class T2TLearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """The learning rate at each optimizer step, by schedule name.
 
     Args:
-        schedule: str. One of `"constant"`, `"rsqrt_decay"`, `"noam"`.
+        schedule: str. One of `"constant"`, `"rsqrt_decay"`,
+            `"cosine_decay"`, `"noam"`.
         learning_rate: float. The base learning rate (the peak for
-            `"rsqrt_decay"`; a multiplier for `"noam"`).
-        warmup_steps: int. Warmup steps (`"rsqrt_decay"`, `"noam"`).
+            `"rsqrt_decay"` and `"cosine_decay"`; a multiplier for `"noam"`).
+        warmup_steps: int. Warmup steps (all but `"constant"`).
         hidden_size: int. The model width (`"noam"` scales by its -0.5 power).
+        decay_steps: int. The step where `"cosine_decay"` reaches zero; it
+            must exceed `warmup_steps`.
 
     Example:
 
@@ -45,10 +53,14 @@ class T2TLearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
     schedule = T2TLearningRateSchedule("rsqrt_decay", 0.2, warmup_steps=4000)
     float(schedule(4000))   # 0.2
     float(schedule(16000))  # 0.1
+    schedule = T2TLearningRateSchedule("cosine_decay", 0.2, warmup_steps=100,
+                                       decay_steps=1100)
+    float(schedule(600))    # 0.1
     ```
     """
 
-    def __init__(self, schedule, learning_rate, warmup_steps=0, hidden_size=512):
+    def __init__(self, schedule, learning_rate, warmup_steps=0, hidden_size=512,
+                 decay_steps=0):
         check_schedule_name(schedule)
         if schedule != "constant" and warmup_steps <= 0:
             raise HParamsError(
@@ -57,10 +69,16 @@ class T2TLearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
         if schedule == "noam" and hidden_size <= 0:
             raise HParamsError(
                 f"the noam schedule needs hidden_size > 0. Received: hidden_size={hidden_size}")
+        if schedule == "cosine_decay" and decay_steps <= warmup_steps:
+            raise HParamsError(
+                "the cosine_decay schedule needs learning_rate_decay_steps (the run's "
+                f"--train_steps) > learning_rate_warmup_steps ({warmup_steps}). "
+                f"Received: learning_rate_decay_steps={decay_steps}")
         self.schedule = schedule
         self.learning_rate = float(learning_rate)
         self.warmup_steps = int(warmup_steps)
         self.hidden_size = int(hidden_size)
+        self.decay_steps = int(decay_steps)
 
     def __call__(self, step):
         step = ops.cast(step, "float32")
@@ -72,6 +90,11 @@ class T2TLearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
             ramp = ops.minimum(1.0, step / warmup)
             decay = ops.sqrt(warmup / ops.maximum(step, warmup))
             return lr * ramp * decay
+        if self.schedule == "cosine_decay":
+            ramp = ops.minimum(1.0, step / warmup)
+            done = ops.clip((step - warmup) / float(self.decay_steps - self.warmup_steps),
+                            0.0, 1.0)
+            return lr * ramp * 0.5 * (1.0 + ops.cos(math.pi * done))
         # noam
         step1 = step + 1.0
         scale = 5000.0**0.5 * float(self.hidden_size) ** -0.5
@@ -79,7 +102,8 @@ class T2TLearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def get_config(self):
         return {"schedule": self.schedule, "learning_rate": self.learning_rate,
-                "warmup_steps": self.warmup_steps, "hidden_size": self.hidden_size}
+                "warmup_steps": self.warmup_steps, "hidden_size": self.hidden_size,
+                "decay_steps": self.decay_steps}
 
 
 def check_schedule_name(name):
@@ -95,9 +119,10 @@ def check_schedule_name(name):
 
 def from_hparams(hparams):
     """The schedule `hparams` names (`learning_rate_schedule`, `learning_rate`,
-    `learning_rate_warmup_steps`, `hidden_size`)."""
+    `learning_rate_warmup_steps`, `hidden_size`, `learning_rate_decay_steps`)."""
     return T2TLearningRateSchedule(
         hparams.get("learning_rate_schedule", "constant"),
         hparams.learning_rate,
         warmup_steps=hparams.get("learning_rate_warmup_steps", 0),
-        hidden_size=hparams.get("hidden_size", 512))
+        hidden_size=hparams.get("hidden_size", 512),
+        decay_steps=hparams.get("learning_rate_decay_steps", 0))

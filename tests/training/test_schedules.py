@@ -32,6 +32,26 @@ def test_rsqrt_decay_warms_up_linearly_then_decays():
     assert max(_lr(schedule, s) for s in range(0, 20000, 500)) == pytest.approx(0.2)
 
 
+def test_cosine_decay_warms_up_then_reaches_zero_at_decay_steps():
+    schedule = T2TLearningRateSchedule("cosine_decay", 0.2, warmup_steps=100, decay_steps=1100)
+    assert _lr(schedule, 0) == 0.0
+    assert _lr(schedule, 50) == pytest.approx(0.1)
+    assert _lr(schedule, 100) == pytest.approx(0.2)  # the peak
+    assert _lr(schedule, 600) == pytest.approx(0.1, abs=1e-6)  # half way down
+    assert _lr(schedule, 350) == pytest.approx(0.1 * (1 + math.cos(math.pi / 4)), rel=1e-5)
+    assert _lr(schedule, 1100) == pytest.approx(0.0, abs=1e-7)
+    assert _lr(schedule, 5000) == pytest.approx(0.0, abs=1e-7)
+    rates = [_lr(schedule, s) for s in range(100, 1101, 50)]
+    assert all(a >= b for a, b in zip(rates, rates[1:]))
+
+
+def test_cosine_decay_needs_decay_steps_past_warmup():
+    hparams = HParams(learning_rate=0.1, learning_rate_schedule="cosine_decay",
+                      learning_rate_warmup_steps=200, learning_rate_decay_steps=0, hidden_size=8)
+    with pytest.raises(HParamsError, match=r"--train_steps.*Received: learning_rate_decay_steps=0"):
+        schedules.from_hparams(hparams)
+
+
 def test_noam_matches_t2t_legacy_formula():
     schedule = T2TLearningRateSchedule("noam", 0.05, warmup_steps=3000, hidden_size=512)
 
@@ -45,9 +65,10 @@ def test_noam_matches_t2t_legacy_formula():
     assert _lr(schedule, 2999) == pytest.approx(0.05 * math.sqrt(5000 / 512 / 3000), rel=1e-4)
 
 
-@pytest.mark.parametrize("name", ["constant", "rsqrt_decay", "noam"])
+@pytest.mark.parametrize("name", ["constant", "rsqrt_decay", "cosine_decay", "noam"])
 def test_config_round_trips(name):
-    schedule = T2TLearningRateSchedule(name, 0.1, warmup_steps=100, hidden_size=64)
+    schedule = T2TLearningRateSchedule(name, 0.1, warmup_steps=100, hidden_size=64,
+                                       decay_steps=900)
     again = T2TLearningRateSchedule.from_config(schedule.get_config())
     assert again.get_config() == schedule.get_config()
     restored = keras.saving.deserialize_keras_object(
@@ -60,7 +81,7 @@ def test_config_round_trips(name):
 def test_unknown_schedule_name_suggests():
     hparams = HParams(learning_rate=0.1, learning_rate_schedule="rsqrt_decy",
                       learning_rate_warmup_steps=10, hidden_size=8)
-    with pytest.raises(HParamsError, match=r"did you mean rsqrt_decay\?.*"
+    with pytest.raises(HParamsError, match=r"did you mean rsqrt_decay\b.*"
                                            r"Received: learning_rate_schedule=rsqrt_decy"):
         schedules.from_hparams(hparams)
 
