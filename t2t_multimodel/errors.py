@@ -22,3 +22,15 @@ class HParamsError(T2TError, ValueError):
 
 class DataError(T2TError):
     """Missing, empty or corrupt data, vocabulary or output directory."""
+
+
+def did_you_mean(name, choices, n=3, cutoff=0.6):
+    """`"did you mean a or b? "` for the choices closest to `name`, else `""`.
+
+    The hint every "unknown <thing>" message carries, so all of them read
+    alike: `f"unknown optimizer {name!r}: {did_you_mean(name, OPTIMIZERS)}..."`.
+    """
+    import difflib
+
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=n, cutoff=cutoff)
+    return f"did you mean {' or '.join(close)}? " if close else ""

@@ -12,11 +12,10 @@ type (`hidden_size=0.5`) or of an unknown key raises `HParamsError` naming the
 key, with close matches for misspelled names.
 """
 
-import difflib
 import json
 import re
 
-from t2t_multimodel.errors import HParamsError
+from t2t_multimodel.errors import HParamsError, did_you_mean
 
 _ALLOWED = (bool, int, float, str, list, type(None))
 
@@ -96,8 +95,7 @@ class HParams:
             raise HParamsError(self._unknown_message(name))
 
     def _unknown_message(self, name):
-        close = difflib.get_close_matches(name, list(self._values), n=3)
-        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        hint = did_you_mean(name, self._values)
         return f"unknown hparam {name!r}: {hint}Received: {name}"
 
     def parse(self, overrides):

@@ -20,11 +20,10 @@ within one problem's batch every example carries its own
 `target_space_id` (the command token), as the model expects.
 """
 
-import difflib
 
 import tensorflow as tf
 
-from t2t_multimodel.errors import T2TError
+from t2t_multimodel.errors import T2TError, did_you_mean
 
 SCHEDULES = ("uniform", "proportional", "temperature", "weighted")
 
@@ -70,8 +69,7 @@ class Mixture:
         if len(set(problems)) != len(problems):
             raise T2TError(f"a mixture lists each problem once. Received: problems={problems}")
         if schedule not in SCHEDULES:
-            close = difflib.get_close_matches(str(schedule), SCHEDULES, n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
+            hint = did_you_mean(schedule, SCHEDULES, n=1)
             raise T2TError(f"unknown mixture schedule {schedule!r}: {hint}pick one of "
                            f"{', '.join(SCHEDULES)}. Received: schedule={schedule!r}")
         if maximum_examples is not None and maximum_examples <= 0:

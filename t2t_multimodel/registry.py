@@ -22,10 +22,9 @@ Each kind has its own typed `Registry`; an unknown name raises
 `RegistryError` with the close matches ("did you mean ...?").
 """
 
-import difflib
 import re
 
-from t2t_multimodel.errors import RegistryError
+from t2t_multimodel.errors import RegistryError, did_you_mean
 
 _FIRST_CAP_RE = re.compile("(.)([A-Z][a-z0-9]+)")
 _ALL_CAP_RE = re.compile("([a-z0-9])([A-Z])")
@@ -102,9 +101,7 @@ class Registry:
         return self._entries[key]
 
     def _unknown_message(self, key):
-        close = difflib.get_close_matches(str(key), list(self._entries), n=3,
-                                          cutoff=0.6)
-        hint = (f"did you mean {' or '.join(close)}? " if close else
+        hint = (did_you_mean(key, self._entries) or
                 f"see t2t-trainer --registry_help for all {len(self)}. ")
         return f"unknown {self.kind} {key!r}: {hint}Received: {self.arg_name}={key!r}"
 

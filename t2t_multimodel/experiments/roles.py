@@ -1,8 +1,7 @@
 """`Roles`: which problem plays which part in the paper's tables."""
 
-import difflib
 
-from t2t_multimodel.errors import T2TError
+from t2t_multimodel.errors import T2TError, did_you_mean
 
 # The offline stand-ins of the paper's eight problems (problems/mixtures.py).
 DEFAULT_JOINT = "multimodel_paper_offline_uniform"
@@ -61,8 +60,7 @@ class Roles:
         for flag, names in named.items():
             for name in names:
                 if name not in self.joint_problems:
-                    close = difflib.get_close_matches(name, self.joint_problems, n=1)
-                    hint = f"did you mean {close[0]}? " if close else ""
+                    hint = did_you_mean(name, self.joint_problems, n=1)
                     raise T2TError(
                         f"the {flag} {name} is not one of the joint problems "
                         f"{','.join(self.joint_problems)}: {hint}pick one of them or change "

@@ -25,7 +25,7 @@ ones).
 
 import re
 
-from t2t_multimodel.errors import T2TError
+from t2t_multimodel.errors import T2TError, did_you_mean
 
 _METRICS = {}
 
@@ -160,10 +160,7 @@ def compute(metric_names, outputs, references, top_k=None):
             values[name] = accuracy_top5(top_k, references)
             continue
         if name not in _METRICS:
-            import difflib
-
-            close = difflib.get_close_matches(name, names() + ["accuracy_top5"], n=3)
-            hint = f" Did you mean {', '.join(close)}?" if close else ""
-            raise T2TError(f"unknown decode metric {name}.{hint} Received: metric={name!r}")
+            hint = did_you_mean(name, names() + ["accuracy_top5"])
+            raise T2TError(f"unknown decode metric {name}: {hint}Received: metric={name!r}")
         values[name] = float(_METRICS[name](outputs, references))
     return values

@@ -12,12 +12,11 @@ optimizer = optimizers.from_hparams(hparams)
 ```
 """
 
-import difflib
 
 import keras
 import tensorflow as tf
 
-from t2t_multimodel.errors import HParamsError
+from t2t_multimodel.errors import HParamsError, did_you_mean
 from t2t_multimodel.training import schedules
 
 OPTIMIZERS = ("adam", "adamw")
@@ -36,8 +35,7 @@ def from_hparams(hparams, learning_rate=None):
     """
     name = str(hparams.get("optimizer", "adam")).lower()
     if name not in OPTIMIZERS:
-        close = difflib.get_close_matches(name, OPTIMIZERS, n=2, cutoff=0.5)
-        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        hint = did_you_mean(name, OPTIMIZERS, n=2, cutoff=0.5)
         raise HParamsError(
             f"unknown optimizer {name!r}: {hint}choose one of {', '.join(OPTIMIZERS)}. "
             f"Received: optimizer={hparams.get('optimizer')}")

@@ -22,13 +22,12 @@ optimizer = keras.optimizers.Adam(learning_rate=schedule)
 ```
 """
 
-import difflib
 import math
 
 import keras
 from keras import ops
 
-from t2t_multimodel.errors import HParamsError
+from t2t_multimodel.errors import HParamsError, did_you_mean
 
 SCHEDULES = ("constant", "rsqrt_decay", "cosine_decay", "noam")
 
@@ -110,8 +109,7 @@ def check_schedule_name(name):
     """Raises `HParamsError` (with close matches) for an unknown schedule name."""
     if name in SCHEDULES:
         return
-    close = difflib.get_close_matches(str(name), SCHEDULES, n=2, cutoff=0.5)
-    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    hint = did_you_mean(name, SCHEDULES, n=2, cutoff=0.5)
     raise HParamsError(
         f"unknown learning_rate_schedule {name!r}: {hint}choose one of "
         f"{', '.join(SCHEDULES)}. Received: learning_rate_schedule={name}")

@@ -40,7 +40,7 @@ def test_classification_metrics():
 
 
 def test_unknown_metric_says_did_you_mean():
-    with pytest.raises(T2TError, match=r"Did you mean bleu\?.*Received: metric='blue'"):
+    with pytest.raises(T2TError, match=r"did you mean bleu\?.*Received: metric='blue'"):
         decode.compute(["blue"], ["a"], ["a"])
 
 
