@@ -30,7 +30,7 @@ _FEATURES = {
 }
 
 
-def _examples(data_dir, problem, count):
+def _examples(data_dir, problem, count, labels):
     files = sorted(glob.glob(os.path.join(data_dir, f"{problem}-dev-*")))
     for record in tf.data.TFRecordDataset(files).take(count):
         example = tf.train.Example.FromString(record.numpy())
@@ -40,7 +40,8 @@ def _examples(data_dir, problem, count):
         if "targets" in features and features["targets"].bytes_list.value:
             reference = features["targets"].bytes_list.value[0].decode("utf-8")
         elif "image/class/label" in features:  # the SavedModel returns the label's name
-            reference = f"class id {features['image/class/label'].int64_list.value[0]}"
+            label = features["image/class/label"].int64_list.value[0]
+            reference = labels[label] if labels else f"class id {label}"
         else:
             reference = "?"
         yield kind, raw, reference
@@ -51,7 +52,10 @@ def main(data_dir, export_root, problems, count=2):
         model = tf.saved_model.load(os.path.join(export_root, problem))
         serve = model.signatures["serving_default"]
         print(f"== {problem} (SavedModel {os.path.join(export_root, problem)})")
-        for kind, raw, reference in _examples(data_dir, problem, count):
+        # A classifier's SavedModel lists its labels in id order.
+        labels = ([label.decode("utf-8") for label in model.class_labels.numpy()]
+                  if hasattr(model, "class_labels") else None)
+        for kind, raw, reference in _examples(data_dir, problem, count, labels):
             out = serve(inputs=tf.constant([raw]))
             output = out["outputs"].numpy()[0].decode("utf-8")
             shown = (raw.decode("utf-8") if _FEATURES[kind] == "text"

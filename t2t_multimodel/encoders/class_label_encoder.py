@@ -84,6 +84,11 @@ class ClassLabelEncoder(TextEncoder):
     def vocab_size(self):
         return len(self._class_labels)
 
+    @property
+    def class_labels(self):
+        """The labels, in id order (a tuple of str)."""
+        return self._class_labels
+
     def _encode_batch_tf(self, strings):
         ids = self._table.lookup(strings)
         check = tf.debugging.Assert(

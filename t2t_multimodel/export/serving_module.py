@@ -73,6 +73,10 @@ class ServingModule(tf.Module):
                            encoders["targets"], 11)
     module.decode(tf.constant(["1 0 0"]), 4, 0.6, 0)["outputs"]  # [b"0 0 1"]
     ```
+
+    A classification problem's module (and its SavedModel) also carries
+    `class_labels`, a string variable of every label in id order, so that a
+    client can list what the model may answer: `m.class_labels.numpy()`.
     """
 
     def __init__(self, model, input_fn, input_encoder, target_encoder, target_space_id,
@@ -91,6 +95,10 @@ class ServingModule(tf.Module):
         self.extra_length = int(extra_length)
         self._input_fn = input_fn
         self.constraint = constraint
+        labels = getattr(target_encoder, "class_labels", None)
+        if labels and not model.targets_are_sequences(problem):
+            self.class_labels = tf.Variable(list(labels), trainable=False, dtype=tf.string,
+                                            name="class_labels")
         hparams = getattr(model, "hparams", None)
         # Training drops examples longer than `max_length` (0: `batch_size`).
         self._max_input_length = int(getattr(hparams, "max_length", 0)

@@ -1,9 +1,11 @@
 """A T2T `Text2ClassProblem` trains with the multimodel and decodes to its labels."""
 
 import pytest
+import tensorflow as tf
 
 from t2t_multimodel import registry, text_problems
 from t2t_multimodel.decoding import decoder, loading
+from t2t_multimodel.export import exporter
 from t2t_multimodel.training import trainer
 
 NAME = "test_majority_bit"
@@ -57,3 +59,10 @@ def test_text_classification_trains_and_decodes_labels(registered, tmp_path):
     assert "beaten" in lines[-1] and "NOT" not in lines[-1], lines
     outputs, _ = decoder.decode_lines(module, ["1 1 1 1 1 1 0", "0 0 0 0 0 0 1"], dhp)
     assert outputs == ["ones", "zeros"]
+    # The SavedModel lists the labels a client may get back, in id order.
+    export_dir = str(tmp_path / "export")
+    exporter.export(run, export_dir, dhp)
+    loaded = tf.saved_model.load(export_dir)
+    assert [label.decode() for label in loaded.class_labels.numpy()] == ["zeros", "ones"]
+    served = loaded.signatures["serving_default"](inputs=tf.constant(["1 1 1 1 1 1 0"]))
+    assert served["outputs"].numpy().tolist() == [b"ones"]
