@@ -37,7 +37,6 @@ Differences from T2T, by design:
 
 import numbers
 import os
-import sys
 
 import numpy as np
 import tensorflow as tf
@@ -250,15 +249,9 @@ class ImageProblem(problem.Problem):
         os.makedirs(data_dir, exist_ok=True)
         if tmp_dir:
             os.makedirs(tmp_dir, exist_ok=True)
-        name = self.dataset_filename()
-        for spec in self.dataset_splits:
-            split = spec["split"]
-            paths = shards.shard_paths(data_dir, name, split, spec["shards"])
-            if all(tf.io.gfile.exists(p) for p in paths):
-                print(f"{self.name} {split}: shards exist, skipping", file=sys.stderr, flush=True)
-                continue
-            shards.write_shards(self._stored_samples(data_dir, tmp_dir, split), paths,
-                                label=f"{self.name} {split}")
+        shards.write_missing_splits(
+            self.name, data_dir, self.dataset_filename(), self.dataset_splits,
+            lambda split: self._stored_samples(data_dir, tmp_dir, split))
 
     def _stored_samples(self, data_dir, tmp_dir, split):
         """The samples of `split` as T2T's `image_generator` stored them."""

@@ -182,18 +182,10 @@ class Text2TextProblem(problem.Problem):
                 f"no train shards to learn the vocabulary of {self.name} from: run "
                 f"t2t-datagen --problem={self.name} --data_dir={data_dir}. "
                 f"Received: data_dir={data_dir}")
-        spec = {k: tf.io.FixedLenFeature([], tf.string) for k in self.vocab_text_features}
         # Samples are spread round-robin over the shards, so reading the
         # shards one after the other still gives an even sample of the stream.
-        ds = tf.data.TFRecordDataset(files, num_parallel_reads=None)
-        if self.max_samples_for_vocab:
-            ds = ds.take(self.max_samples_for_vocab)
-        ds = ds.batch(4096).map(lambda r: tf.io.parse_example(r, spec),
-                                num_parallel_calls=tf.data.AUTOTUNE)
-        for batch in ds.as_numpy_iterator():
-            for key in spec:
-                for value in batch[key]:
-                    yield value.decode("utf-8")
+        yield from shards.read_strings(files, self.vocab_text_features,
+                                       limit=self.max_samples_for_vocab or 0)
 
     def get_or_create_vocab(self, data_dir, tmp_dir, force_get=False):
         """The shared text encoder; learns and stores a missing SUBWORD one.
@@ -262,20 +254,14 @@ class Text2TextProblem(problem.Problem):
         if tmp_dir:
             os.makedirs(tmp_dir, exist_ok=True)
         name = self.dataset_filename()
-        split_paths = [(s["split"], shards.shard_paths(data_dir, name, s["split"], s["shards"]))
-                       for s in self.dataset_splits]
         if self.is_generate_per_split:
-            for split, paths in split_paths:
-                if _all_exist(paths):
-                    _skip_message(self.name, split)
-                    continue
-                shards.write_shards(self._stored_samples(data_dir, tmp_dir, split), paths,
-                                    label=f"{self.name} {split}")
+            shards.write_missing_splits(
+                self.name, data_dir, name, self.dataset_splits,
+                lambda split: self._stored_samples(data_dir, tmp_dir, split))
         else:
-            all_paths = [p for _, paths in split_paths for p in paths]
-            if _all_exist(all_paths):
-                _skip_message(self.name, "all splits")
-            else:
+            all_paths = [p for s in self.dataset_splits
+                         for p in shards.shard_paths(data_dir, name, s["split"], s["shards"])]
+            if not shards.all_exist(all_paths, f"{self.name} all splits"):
                 shards.write_shards(
                     self._stored_samples(data_dir, tmp_dir, problem.DatasetSplit.TRAIN),
                     all_paths, label=f"{self.name} all splits")
@@ -412,10 +398,3 @@ class Text2ClassProblem(Text2TextProblem):
     def eval_metrics(self):
         return [metrics.Metrics.ACC, metrics.Metrics.NEG_LOG_PERPLEXITY]
 
-
-def _all_exist(paths):
-    return all(tf.io.gfile.exists(p) for p in paths)
-
-
-def _skip_message(name, what):
-    print(f"{name} {what}: shards exist, skipping", file=sys.stderr, flush=True)

@@ -1,15 +1,11 @@
 """SpeechRecognitionProblem: WAV shards, in-graph decoding, batching, WAV serving, learning."""
 
-import io
-import wave
-
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from t2t_multimodel import problem, registry, speech_problems
 from t2t_multimodel.data import shards
-from t2t_multimodel.errors import DataError
 from t2t_multimodel.metrics import decode as decode_metrics
 from t2t_multimodel.problem import default_model_hparams
 
@@ -81,45 +77,6 @@ def _stored(data_dir, split):
             "utterance_id": tf.io.FixedLenFeature([], tf.string),
             "targets": tf.io.FixedLenFeature([], tf.string)}
     return [tf.io.parse_single_example(r, spec) for r in tf.data.TFRecordDataset(files)]
-
-
-# ---- WAV helpers ---------------------------------------------------------------
-def test_read_wav_streamed_header_stereo_and_errors():
-    waveform = np.arange(-50, 50, dtype=np.int16) * 100
-    data = bytearray(speech_problems.wav_bytes(waveform, 22050))
-    data[40:44] = (0x7FFFF000).to_bytes(4, "little")  # A pipe's placeholder length.
-    read, rate = speech_problems.read_wav(bytes(data))
-    assert rate == 22050 and np.array_equal(read, waveform)
-
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(np.array([[100, 300], [-200, -400]], "<i2").tobytes())
-    assert speech_problems.read_wav(buffer.getvalue())[0].tolist() == [200, -300]
-
-    with pytest.raises(DataError, match="not a WAV file"):
-        speech_problems.read_wav(b"ID3 an mp3 file", source="song.mp3")
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(1)
-        w.setframerate(8000)
-        w.writeframes(b"\x80\x90")
-    with pytest.raises(DataError, match="not 16-bit PCM"):
-        speech_problems.read_wav(buffer.getvalue())
-
-
-def test_in_graph_resampling_matches_scipy():
-    rate = 8000
-    waveform = (8000 * np.sin(2 * np.pi * 440 * np.arange(rate // 2) / rate)).astype(np.int16)
-    graph = speech_problems.decode_wav_tf(
-        tf.constant(speech_problems.wav_bytes(waveform, rate))).numpy()
-    scipy = speech_problems.resample(waveform, rate, 16000) / 32768.0
-    assert graph.shape == scipy.shape == (8000,)
-    # Both band-limited; they differ only near the edges.
-    assert np.abs(graph[400:-400] - scipy[400:-400]).max() < 0.01
 
 
 def test_transcripts_are_normalized():

@@ -170,6 +170,48 @@ def write_shards(examples, paths, label=None):
     return progress.count
 
 
+def all_exist(paths, label):
+    """True when every shard in `paths` exists (saying so, as skipped, on stderr)."""
+    if all(tf.io.gfile.exists(p) for p in paths):
+        print(f"{label}: shards exist, skipping", file=sys.stderr, flush=True)
+        return True
+    return False
+
+
+def write_missing_splits(name, data_dir, dataset_name, dataset_splits, samples):
+    """Writes the shards of each split whose shards are not all there yet.
+
+    Args:
+        name: str. The problem's name, shown in the progress lines.
+        data_dir: str. Where the shards go.
+        dataset_name: str. The shards' file name prefix.
+        dataset_splits: list of `{"split": str, "shards": int}`.
+        samples: callable `split -> iterable of feature dicts`.
+    """
+    for spec in dataset_splits:
+        split = spec["split"]
+        paths = shard_paths(data_dir, dataset_name, split, spec["shards"])
+        if not all_exist(paths, f"{name} {split}"):
+            write_shards(samples(split), paths, label=f"{name} {split}")
+
+
+def read_strings(files, features, limit=0):
+    """Yields the str value of each of `features` of each record of `files`.
+
+    Reads at most `limit` records (0: all), in file order.
+    """
+    spec = {k: tf.io.FixedLenFeature([], tf.string) for k in features}
+    ds = tf.data.TFRecordDataset(files, num_parallel_reads=None)
+    if limit:
+        ds = ds.take(limit)
+    ds = ds.batch(4096).map(lambda r: tf.io.parse_example(r, spec),
+                            num_parallel_calls=tf.data.AUTOTUNE)
+    for batch in ds.as_numpy_iterator():
+        for key in spec:
+            for value in batch[key]:
+                yield value.decode("utf-8")
+
+
 def write_text_atomically(path, text):
     """Writes `text` to `path` through a temporary file, synced, and a rename:
     a reader (or a run after a crash) sees the old file or the whole new one."""
