@@ -23,7 +23,7 @@ HPARAMS=${HPARAMS:-"learning_rate=0.003,learning_rate_warmup_steps=200,label_smo
 t2t-datagen --problem=$MIXTURE --data_dir="$DATA" --tmp_dir="$DEMO_DIR/tmp"
 t2t-trainer --problem=$MIXTURE --model=multimodel --hparams_set=multimodel_tiny \
   --hparams="$HPARAMS" --data_dir="$DATA" --output_dir="$TRAIN" --train_steps="$STEPS" \
-  --save_checkpoints_steps=1000 --local_eval_frequency=0 --eval_steps=0 --nooptimize_graphs
+  --save_checkpoints_steps=1000 --local_eval_frequency=0 --eval_steps=0
 # Every problem's held-out examples decoded for real, each with its own
 # command token, scored with its own metric beside the best trivial baseline
 # (parsing twice: as decoded, and constrained to well-formed trees).

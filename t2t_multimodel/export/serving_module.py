@@ -160,12 +160,18 @@ class ServingModule(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
     def serve(self, inputs):
-        return self._decode(inputs, tf.constant(self.default_beam_size),
-                            tf.constant(self.default_alpha), tf.constant(0))
+        # A call of `decode`'s own graph, not a second trace of the search.
+        return self.decode(inputs, tf.constant(self.default_beam_size),
+                           tf.constant(self.default_alpha), tf.constant(0))
 
     def signatures(self):
-        return {"serving_default": self.serve.get_concrete_function(),
-                "decode": self.decode.get_concrete_function()}
+        """The SavedModel's signatures, for `tf.saved_model.save(signatures=...)`.
+
+        The `tf.function`s themselves, not concrete functions: saving traces
+        every function again under its save context anyway, so tracing them
+        here first would only double an export's tracing time.
+        """
+        return {"serving_default": self.serve, "decode": self.decode}
 
 
 def _checked_utf8(strings):
