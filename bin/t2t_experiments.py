@@ -21,7 +21,10 @@ import shlex
 from absl import flags, logging
 
 from t2t_multimodel.bin import common_flags
-from t2t_multimodel.experiments import roles, runner
+
+common_flags.multimodel_cpu_kernels()  # before TensorFlow loads (the next import)
+
+from t2t_multimodel.experiments import roles, runner  # noqa: E402
 
 # allow_override: t2t-trainer defines the same four flags; either binary may
 # be imported first into one process (tests).
