@@ -63,18 +63,32 @@ def resolve_problems(problem):
     return mix, [registry.problem(name) for name in mix.problems]
 
 
-def hparams_differences(old, new):
-    """Sorted names whose values differ between two `HParams` (or are in one only)."""
+def hparams_differences(old, new, defaults=None):
+    """Sorted names whose values differ between two `HParams` (or are in one only).
+
+    A name only in `new` whose value is its value in `defaults` (the hparams
+    set before overrides) is no difference: an hparam added to the set after
+    the run started, left at its default, so the run resumes after an upgrade.
+    """
     a, b = old.values(), new.values()
-    return sorted(k for k in set(a) | set(b) if a.get(k, KeyError) != b.get(k, KeyError))
+    d = defaults.values() if defaults is not None else {}
+
+    def added_at_default(k):
+        return k not in a and k in d and d[k] == b.get(k, KeyError)
+
+    return sorted(k for k in set(a) | set(b)
+                  if a.get(k, KeyError) != b.get(k, KeyError) and not added_at_default(k))
 
 
-def check_previous_run(output_dir, model_name, problem_names, hparams):
-    """Raises `T2TError` if `output_dir` holds a different run; returns its config or None."""
+def check_previous_run(output_dir, model_name, problem_names, hparams, defaults=None):
+    """Raises `T2TError` if `output_dir` holds a different run; returns its config or None.
+
+    `defaults`: the hparams set before overrides (see `hparams_differences`).
+    """
     if not RunConfig.exists(output_dir):
         return None
     previous = RunConfig.load(output_dir)
-    differ = hparams_differences(previous.hparams, hparams)
+    differ = hparams_differences(previous.hparams, hparams, defaults)
     if previous.model != model_name or previous.problems != list(problem_names) or differ:
         detail = f" (hparams differ in: {', '.join(differ)})" if differ else ""
         raise T2TError(
@@ -178,7 +192,8 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
     mix, problems = resolve_problems(problem)
     names = [p.name for p in problems]
     model_cls = registry.model(model)
-    check_previous_run(output_dir, model, names, hparams)
+    check_previous_run(output_dir, model, names, hparams,
+                       defaults=resolve_hparams(hparams_set))
 
     start_step, checkpoint_path = latest_step(output_dir)
     steps_seen = distribution.gather_scalar(strategy, start_step)

@@ -101,6 +101,23 @@ def test_half_written_checkpoint_is_never_picked(first_run_copy, tiny_data_dir, 
     assert result["global_step"] == 105
 
 
+def test_a_run_from_before_a_new_hparam_resumes(first_run_copy, tiny_data_dir, tiny_usr_dir):
+    # hparams.json written before the set gained `learning_rate_decay_steps`.
+    path = os.path.join(first_run_copy, "hparams.json")
+    record = json.load(open(path))
+    del record["hparams"]["learning_rate_decay_steps"]
+    with open(path, "w") as f:
+        json.dump(record, f)
+    lines = []
+    result = _train(tiny_data_dir, first_run_copy, tiny_usr_dir, lines, train_steps=105,
+                    local_eval_frequency=0)
+    assert result["global_step"] == 105, lines
+    # Set away from its default, the new hparam is a real difference.
+    with pytest.raises(T2TError, match=r"hparams differ in: learning_rate_decay_steps\)"):
+        _train(tiny_data_dir, first_run_copy, tiny_usr_dir, train_steps=110,
+               hparams_overrides="learning_rate_decay_steps=500")
+
+
 def test_other_hparams_are_refused_before_training(first_run, tiny_data_dir, tiny_usr_dir):
     output_dir = first_run[0]
     before = _listing(output_dir)
