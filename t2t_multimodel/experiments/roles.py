@@ -1,6 +1,5 @@
 """`Roles`: which problem plays which part in the paper's tables."""
 
-
 from t2t_multimodel.errors import T2TError, did_you_mean
 
 # The offline stand-ins of the paper's eight problems (problems/mixtures.py).

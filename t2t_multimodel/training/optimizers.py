@@ -12,7 +12,6 @@ optimizer = optimizers.from_hparams(hparams)
 ```
 """
 
-
 import keras
 import tensorflow as tf
 
