@@ -18,8 +18,8 @@ Sections (`--sections`, default all):
   FLOPs (`moe_speed.py`).
 - `input`: the input pipeline's wait fraction on a mixture (`--problems`;
   `input_pipeline.py`), datagen first when the data is missing.
-- `memory`: peak RSS of a demo-like run (`t2t-trainer` on the mixture, then
-  `t2t-decoder` and `t2t-exporter`), each process measured by `wait4`.
+- `memory`: peak RSS of the demo itself (`bin/demo.sh` at `--demo_steps`
+  training steps), its largest process measured by `wait4`.
 - `mfu`: the measured matmul peak (`matmul_peak.py`); model FLOP utilisation
   of the reference Transformer contenders from their analytic FLOPs.
 
@@ -43,9 +43,11 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 import common  # noqa: E402
+from report import markdown, mfu_rows, targets  # noqa: E402
 
 SECTIONS = ("reference", "hparams_sets", "decode", "moe", "input", "memory", "mfu")
 KERAS_HUB_REFERENCE_PARAMS = 942096  # keras_hub at ff 512 (measured)
@@ -197,42 +199,32 @@ def section_input(args, out):
 
 
 def section_memory(args, out):
-    os.makedirs(args.data_dir, exist_ok=True)
-    ensure_data(args, args.problems.split(","))
-    first = args.problems.split(",")[0]
-    with tempfile.TemporaryDirectory() as train_dir:
-        commands = {
-            "t2t-trainer": ["t2t-trainer", f"--problem={args.problems}", "--model=multimodel",
-                            "--hparams_set=multimodel_tiny",
-                            "--hparams=learning_rate=0.003,learning_rate_warmup_steps=100,"
-                            "label_smoothing=0.0,image_downsample_steps=1",
-                            f"--data_dir={args.data_dir}", f"--output_dir={train_dir}",
-                            f"--train_steps={args.demo_steps}",
-                            f"--save_checkpoints_steps={args.demo_steps}",
-                            f"--local_eval_frequency={args.demo_steps}", "--eval_steps=0"],
-            "t2t-decoder": ["t2t-decoder", f"--output_dir={train_dir}", f"--problem={first}",
-                            "--decode_hparams=beam_size=4,alpha=0.6,num_samples=50"],
-            "t2t-exporter": ["t2t-exporter", f"--output_dir={train_dir}", f"--problem={first}",
-                             f"--export_dir={train_dir}/export"],
-        }
-        rows = {}
-        for name, command in commands.items():
-            env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-            start = time.time()
-            proc = subprocess.Popen(command, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE, env=env)
-            _, status, usage = os.wait4(proc.pid, 0)
-            stderr = proc.stderr.read().decode(errors="replace")
-            rows[name] = {"peak_rss_mib": usage.ru_maxrss / 1024.0,
-                          "exit": os.waitstatus_to_exitcode(status),
-                          "seconds": time.time() - start}
-            if rows[name]["exit"]:
-                rows[name]["stderr_tail"] = stderr[-800:]
-            print(f"  {name}: peak RSS {rows[name]['peak_rss_mib']:.0f} MiB "
-                  f"(exit {rows[name]['exit']})", flush=True)
-    out["memory"] = {"demo_like": rows, "demo_steps": args.demo_steps,
-                     "problems": args.problems,
-                     "demo_peak_rss_mib": max(r["peak_rss_mib"] for r in rows.values())}
+    """Peak RSS of the demo itself: `bin/demo.sh` at `--demo_steps` steps.
+
+    `wait4` on the script reports the largest peak among its processes
+    (datagen, trainer, decoder, exporters, the SavedModel demo). The data is
+    generated once into `--data_dir`/demo and reused.
+    """
+    data = os.path.join(args.data_dir, "demo")
+    env = dict(os.environ, DATA=data, STEPS=str(args.demo_steps),
+               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    with tempfile.TemporaryDirectory() as demo_dir, tempfile.TemporaryFile("w+") as log:
+        env["DEMO_DIR"] = demo_dir
+        start = time.time()
+        proc = subprocess.Popen(["bash", os.path.join(REPO, "bin", "demo.sh")], stdout=log,
+                                stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        log.seek(0)
+        tail = log.read()[-800:]
+    row = {"peak_rss_mib": usage.ru_maxrss / 1024.0, "exit": os.waitstatus_to_exitcode(status),
+           "seconds": time.time() - start}
+    if row["exit"]:
+        row["log_tail"] = tail
+    print(f"  bin/demo.sh ({args.demo_steps} steps): largest process peak RSS "
+          f"{row['peak_rss_mib']:,.0f} MiB (exit {row['exit']}, {row['seconds']:.0f} s)",
+          flush=True)
+    out["memory"] = {"demo": row, "demo_steps": args.demo_steps,
+                     "demo_peak_rss_mib": row["peak_rss_mib"]}
 
 
 def section_mfu(args, out):
@@ -240,131 +232,6 @@ def section_mfu(args, out):
     out["mfu"] = {"matmul_peak": result}
     if result:
         mfu_rows(out)
-
-
-def mfu_rows(out):
-    """Achieved FLOP/s of the reference Transformer contenders over the matmul peak."""
-    peak = out["mfu"]["matmul_peak"]["float32_flops_per_second"]
-    flops = common.transformer_training_flops()
-    rows = {}
-    for name, row in out.get("reference", {}).items():
-        if row.get("missing") or "multimodel" in name or "bfloat16" in name:
-            continue
-        achieved = flops * row["steps_per_second"]
-        rows[name] = {"flops_per_step": flops, "achieved_flops_per_second": achieved,
-                      "mfu": achieved / peak}
-    out["mfu"]["rows"] = rows
-
-
-def ratio(a, b):
-    return a / b if a and b else None
-
-
-def targets(out):
-    """The issue's target ratios from this run's numbers."""
-    t = {}
-    ref = out.get("reference", {})
-    tok = {k: v.get("target_tokens_per_second") for k, v in ref.items()}
-    kh = tok.get("keras-hub")
-    t["transformer / keras-hub (>= 1.2)"] = ratio(tok.get("ours transformer"), kh)
-    t["transformer / pytorch (>= 1.0)"] = ratio(tok.get("ours transformer"),
-                                                tok.get("pytorch nn.Transformer"))
-    t["multimodel (ref size) / keras-hub"] = ratio(tok.get("ours multimodel (ref size)"), kh)
-    sets = out.get("hparams_sets", {})
-    t["multimodel_tiny / keras-hub of equal params (>= 1.0)"] = ratio(
-        sets.get("ours multimodel_tiny", {}).get("target_tokens_per_second"),
-        sets.get("keras-hub (multimodel_tiny's params)", {}).get("target_tokens_per_second"))
-    for model, result in (out.get("decode") or {}).items():
-        if not result:
-            continue
-        rows = result["rows"]
-        for search in ("greedy", "beam"):
-            sec = {r["path"]: r["seconds"] for r in rows
-                   if r["kind"] == "decode" and r["search"] == search and r["length"] == 64}
-            same = [r["identical"] for r in rows
-                    if r["kind"] == "check" and r["search"] == search and r["length"] == 64]
-            if len(sec) == 2:
-                t[f"{model} {search} cached speed-up at 64 (>= 5), identical={all(same)}"] = (
-                    sec["full_prefix"] / sec["cached"])
-    moe = out.get("moe")
-    if moe:
-        row = moe["rows"].get("moe_16")
-        t["MoE 16 experts / dense (>= 0.7)"] = row["ratio_to_dense"] if row else None
-    if out.get("input"):
-        t["input wait fraction (< 0.05)"] = out["input"]["wait_fraction"]
-    if out.get("memory"):
-        t["demo peak RSS GiB (< 4)"] = out["memory"]["demo_peak_rss_mib"] / 1024
-    return t
-
-
-def markdown(out):
-    lines = []
-    for key, title in (("reference", "Training, reference workload"),
-                       ("hparams_sets", "Training, hparams sets (same batches)")):
-        if key not in out:
-            continue
-        lines += [f"\n**{title}** (batch 64 x 40, median of runs)\n",
-                  "| contender | parameters | steps/s | target tokens/s | peak RSS MiB |",
-                  "|---|---:|---:|---:|---:|"]
-        for name, row in out[key].items():
-            if row.get("missing"):
-                lines.append(f"| {name} | - | failed | - | - |")
-                continue
-            lines.append(f"| {name} | {row['parameters']:,} | {row['steps_per_second']:.2f} | "
-                         f"{row['target_tokens_per_second']:,.0f} | {row['peak_rss_mib']:,.0f} |")
-    if out.get("decode"):
-        lines += ["\n**Decoding** (batch 8, EOS masked so every decode runs the full length)\n",
-                  "| model | search | length | cached s | full-prefix s | speed-up | identical |",
-                  "|---|---|---:|---:|---:|---:|---|"]
-        for model, result in out["decode"].items():
-            if not result:
-                continue
-            decode = [r for r in result["rows"] if r["kind"] == "decode"]
-            for search in ("greedy", "beam"):
-                for length in sorted({r["length"] for r in decode}):
-                    sec = {r["path"]: r["seconds"] for r in decode
-                           if r["search"] == search and r["length"] == length}
-                    same = [r["identical"] for r in result["rows"] if r["kind"] == "check"
-                            and r["search"] == search and r["length"] == length]
-                    if len(sec) == 2:
-                        lines.append(
-                            f"| {model} | {search} | {length} | {sec['cached']:.2f} | "
-                            f"{sec['full_prefix']:.2f} | "
-                            f"{sec['full_prefix'] / sec['cached']:.1f}x | {all(same)} |")
-    if out.get("moe"):
-        moe = out["moe"]
-        lines += [f"\n**MoE vs dense** (train step, {moe['tokens_per_step']} tokens of "
-                  f"{moe['hidden']}, top-{moe['k']} experts of {moe['expert_hidden']} vs "
-                  f"dense {moe['dense_filter']})\n",
-                  "| layer | tokens/s | ratio to dense |", "|---|---:|---:|"]
-        for name, row in moe["rows"].items():
-            lines.append(f"| {name} | {row['tokens_per_second']:,.0f} | "
-                         f"{row['ratio_to_dense']:.2f} |")
-    if out.get("input"):
-        i = out["input"]
-        lines.append(f"\n**Input pipeline** ({', '.join(i['problems'])}, {i['hparams_set']}): "
-                     f"wait {i['wait_fraction']:.1%} of step time")
-    if out.get("memory"):
-        m = out["memory"]
-        parts = ", ".join(f"{k} {v['peak_rss_mib']:,.0f} MiB"
-                          for k, v in m["demo_like"].items())
-        lines.append(f"\n**Peak RSS, demo-like run** ({m['demo_steps']} steps): {parts}")
-    if out.get("mfu", {}).get("matmul_peak"):
-        peak = out["mfu"]["matmul_peak"]
-        lines.append(f"\n**MFU**: measured matmul peak "
-                     f"{peak['float32_flops_per_second'] / 1e9:.1f} GFLOP/s float32, "
-                     f"{peak['bfloat16_flops_per_second'] / 1e9:.1f} GFLOP/s bfloat16")
-        for name, row in out["mfu"].get("rows", {}).items():
-            lines.append(f"- {name}: {row['achieved_flops_per_second'] / 1e9:.1f} GFLOP/s "
-                         f"= {row['mfu']:.1%} of peak")
-    lines += ["\n**Targets** (ratios from this run)\n", "| target | value |", "|---|---:|"]
-    for name, value in out["targets"].items():
-        lines.append(f"| {name} | {'-' if value is None else f'{value:.2f}'} |")
-    lines.append(f"\nLoad average (1/5/15 min) at start {out['load_start']}, "
-                 f"at end {out['load_end']}; {out['cpu_count']} CPUs.")
-    for note in out["notes"]:
-        lines.append(f"\nNote: {note}")
-    return "\n".join(lines)
 
 
 def finish(out, path):
@@ -415,8 +282,10 @@ def main():
     parser.add_argument("--data_dir", default=os.path.join(tempfile.gettempdir(),
                                                            "t2t_bench_data"))
     parser.add_argument("--problems", default="algorithmic_reverse_binary40,image_digits",
-                        help="the mixture of the input and memory sections")
-    parser.add_argument("--demo_steps", type=int, default=100)
+                        help="the mixture of the input section")
+    parser.add_argument("--demo_steps", type=int, default=1000,
+                        help="training steps of the memory section's demo run (its memory "
+                             "grows with new batch shapes for the first few hundred)")
     parser.add_argument("--merge", default="",
                         help="comma-separated results JSON files: merge their sections "
                              "(later files win), recompute MFU, targets and the table, "

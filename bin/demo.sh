@@ -6,7 +6,8 @@
 # and score them against trivial baselines -> export one SavedModel per
 # modality -> decode from them in a process that cannot import t2t_multimodel.
 # Needs: apt-get install espeak-ng link-grammar (datagen runs them) and npm.
-# Override the location with DEMO_DIR=... and the length with STEPS=...
+# Override the location with DEMO_DIR=... (the data alone with DATA=...) and the
+# length with STEPS=...
 set -euo pipefail
 export TF_CPP_MIN_LOG_LEVEL=3
 # TF's oneDNN CPU kernels off: on this mixture of variable-length batches they
@@ -17,7 +18,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 DEMO_DIR=${DEMO_DIR:-$HOME/t2t_demo}
 STEPS=${STEPS:-4000}
 MIXTURE=multimodel_paper_offline
-DATA=$DEMO_DIR/data
+DATA=${DATA:-$DEMO_DIR/data}
 TRAIN=$DEMO_DIR/train/multimodel_paper_offline
 # A higher, earlier peak than multimodel_tiny's 2e-3 at step 500 (4e-3 at step 600 was worse
 # on 6 of the 8 problems at 1,800 steps), and batches of 512 tokens: twice the steps per
