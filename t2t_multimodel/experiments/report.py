@@ -22,6 +22,7 @@ METRIC_NAMES = {
     "decode_chrf": "chrF",
     "decode_word_error_rate": "WER",
     "decode_bracket_f1": "bracket F1",
+    "decode_bracket_f1_constrained": "bracket F1 (well-formed decodes)",
     "decode_malformed_tree_rate": "malformed trees",
     "decode_accuracy": "top-1",
     "decode_accuracy_top5": "top-5",

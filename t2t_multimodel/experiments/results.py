@@ -72,11 +72,16 @@ def final_metrics(events, problems):
     return step, per_problem(events[step], problems)
 
 
-def primary_metric(problem):
+def primary_metric(problem, metrics=None):
     """(`decode_<name>`, lower_is_better) of a problem's real metric: the
-    first of its `decode_metrics()` (BLEU, WER, bracket F1, top-1, ...)."""
+    first of its `decode_metrics()` (BLEU, WER, bracket F1, top-1, ...); its
+    constrained decodes' value (`decode_<name>_constrained`, parsing's
+    well-formed trees) when `metrics`, the problem's eval values, hold one."""
     name = problem.decode_metrics()[0]
-    return f"decode_{name}", name in LOWER_IS_BETTER
+    key = f"decode_{name}"
+    if metrics and f"{key}_constrained" in metrics:
+        key += "_constrained"
+    return key, name in LOWER_IS_BETTER
 
 
 def write_json(path, value):

@@ -163,7 +163,8 @@ class Runner:
             "train_steps": self.train_steps, "start_step": out.get("start_step", 0),
             "eval_step": eval_step, "metrics": metrics,
             "curves": results.curves(events, cell.problems),
-            "primary": {p: results.primary_metric(registry.problem(p)) for p in cell.problems},
+            "primary": {p: results.primary_metric(registry.problem(p), metrics.get(p))
+                        for p in cell.problems},
             "wall_seconds": time.time() - began,
             "steps_per_sec": out.get("steps_per_sec"),
         }

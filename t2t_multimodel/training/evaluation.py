@@ -111,6 +111,10 @@ class Evaluator:
 class DecodeEvaluator:
     """Scores real decodes of dev examples with the problem's `decode_metrics()`.
 
+    A problem with a decode constraint (`Problem.decode_constraint`, e.g.
+    parsing's well-formed trees) is decoded twice, as `t2t-decoder` does: the
+    metrics of the constrained decodes come as `decode_<metric>_constrained`.
+
     Args:
         model: the trained `T2TModel` (a mixture's whole model).
         problem: the `Problem` to decode.
@@ -134,7 +138,7 @@ class DecodeEvaluator:
         self.data_dir = data_dir
         self.num_samples = int(num_samples)
         self.beam_size = int(beam_size)
-        self._module = None
+        self._modules = None
         self._pairs = None
 
     def evaluate(self):
@@ -142,10 +146,20 @@ class DecodeEvaluator:
         from t2t_multimodel.decoding import decoder
 
         dhp = decoder.decode_hparams(f"beam_size={self.beam_size},num_samples={self.num_samples}")
-        if self._module is None:
-            self._module = decoder.problem_serving_module(
-                self.model, self.problem, self.problem_key, self.data_dir, dhp)
+        if self._modules is None:
+            plain = decoder.problem_serving_module(
+                self.model, self.problem, self.problem_key, self.data_dir, dhp,
+                constrained=False)
+            self._modules = {"": plain}
+            if self.problem.decode_constraint({"inputs": plain.input_encoder,
+                                               "targets": plain.target_encoder}) is not None:
+                self._modules[decoder.CONSTRAINED] = decoder.problem_serving_module(
+                    self.model, self.problem, self.problem_key, self.data_dir, dhp,
+                    constrained=True)
             self._pairs = decoder.dev_examples(self.problem, self.data_dir, self.num_samples)
         inputs, references = self._pairs
-        values, _ = decoder.decode_metrics(self.problem, self._module, inputs, references, dhp)
-        return {f"decode_{name}": value for name, value in values.items()}
+        out = {}
+        for suffix, module in self._modules.items():
+            values, _ = decoder.decode_metrics(self.problem, module, inputs, references, dhp)
+            out.update({f"decode_{name}{suffix}": value for name, value in values.items()})
+        return out

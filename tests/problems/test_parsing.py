@@ -208,3 +208,18 @@ def test_silver_constrained_decodes_and_exports_well_formed_trees(silver, tmp_pa
     served = tf.saved_model.load(export_dir).signatures["serving_default"]
     exported = [o.decode() for o in served(inputs=tf.constant(inputs))["outputs"].numpy()]
     assert exported == outputs
+
+    # The trainer's eval decodes score both, as t2t-decoder does; the
+    # experiments' report then reads the constrained F1 as parsing's metric.
+    from t2t_multimodel.experiments import results
+    from t2t_multimodel.training import evaluation
+
+    values = evaluation.DecodeEvaluator(result["model"], SmallSilver(), None, data_dir,
+                                        len(inputs)).evaluate()
+    assert values["decode_malformed_tree_rate_constrained"] == 0, values
+    assert set(values) == {"decode_bracket_f1", "decode_malformed_tree_rate",
+                           "decode_bracket_f1_constrained",
+                           "decode_malformed_tree_rate_constrained"}
+    assert results.primary_metric(SmallSilver(), values) == ("decode_bracket_f1_constrained",
+                                                             False)
+    assert results.primary_metric(SmallSilver()) == ("decode_bracket_f1", False)
