@@ -151,7 +151,7 @@ def markdown(tables, entries, outcomes, roles, context, plots=None):
         lines += claims(table, entries[table], outcomes, roles) + [""]
         shown = list(dict.fromkeys(cell.name for _, _, cell in entries[table]))
         lines += [f"![{name}]({plots[name]})" for name in shown if name in plots] + [""]
-    lines += ["## Runs", "", "| run | trains on | overrides | seeds | wall time (s) |",
+    lines += ["## Runs", "", "| run | trains on | overrides | seeds | train + eval time (s) |",
               "|---|---|---|---:|---:|"]
     for name, results in outcomes.items():
         first = results[0] if results else {}

@@ -42,6 +42,27 @@ def read_eval_events(run_dir):
     return steps
 
 
+def active_seconds(run_dir, max_gap=600.0):
+    """Seconds a run spent training and evaluating, over all its sessions.
+
+    The sum of the gaps between consecutive train/eval events (their wall
+    clocks) that are shorter than `max_gap`: a longer gap is the run being
+    stopped and resumed later. The step builds before each session's first
+    logged step are not counted.
+    """
+    import tensorflow as tf
+
+    times = []
+    for path in glob.glob(os.path.join(run_dir, "*", "events.out.tfevents.*")):
+        try:
+            for record in tf.data.TFRecordDataset(path):
+                times.append(tf.compat.v1.Event.FromString(record.numpy()).wall_time)
+        except tf.errors.DataLossError:
+            pass
+    times.sort()
+    return sum(b - a for a, b in zip(times, times[1:]) if b - a < max_gap)
+
+
 def per_problem(flat, problems):
     """{problem: {metric: value}} of one evaluation's flat tags."""
     if len(problems) == 1:

@@ -165,7 +165,9 @@ class Runner:
             "curves": results.curves(events, cell.problems),
             "primary": {p: results.primary_metric(registry.problem(p), metrics.get(p))
                         for p in cell.problems},
-            "wall_seconds": time.time() - began,
+            # Over every session of the run (a resumed run's earlier ones too).
+            "wall_seconds": results.active_seconds(run_dir),
+            "session_seconds": time.time() - began,
             "steps_per_sec": out.get("steps_per_sec"),
         }
         if eval_step != self.train_steps:
@@ -173,5 +175,6 @@ class Runner:
                 f"the run in {run_dir} ended at step {eval_step}, not train_steps="
                 f"{self.train_steps}; move it away and rerun. Received: output_dir={run_dir}")
         results.write_json(path, result)
-        self.log_fn(f"Finished {label} in {result['wall_seconds']:.0f}s ({path})")
+        self.log_fn(f"Finished {label}: {result['wall_seconds']:.0f}s of training and eval "
+                    f"over its sessions ({path})")
         return result
