@@ -49,7 +49,14 @@ import tensorflow as tf
 from t2t_multimodel import metrics, problem, text_problems
 from t2t_multimodel.data import batching, shards
 from t2t_multimodel.data.wav import (  # noqa: F401  (T2T-style speech_problems.<name>)
-    SAMPLE_RATE, WavEncoder, decode_wav_tf, read_wav, resample, resample_tf, wav_bytes)
+    SAMPLE_RATE,
+    WavEncoder,
+    decode_wav_tf,
+    read_wav,
+    resample,
+    resample_tf,
+    wav_bytes,
+)
 from t2t_multimodel.errors import DataError
 
 

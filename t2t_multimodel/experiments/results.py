@@ -7,6 +7,7 @@ curves and final numbers are read back from the events, across sessions.
 """
 
 import glob
+import itertools
 import json
 import os
 
@@ -60,7 +61,7 @@ def active_seconds(run_dir, max_gap=600.0):
         except tf.errors.DataLossError:
             pass
     times.sort()
-    return sum(b - a for a, b in zip(times, times[1:]) if b - a < max_gap)
+    return sum(b - a for a, b in itertools.pairwise(times) if b - a < max_gap)
 
 
 def per_problem(flat, problems):

@@ -11,6 +11,7 @@ from t2t_multimodel import speech_problems
 from t2t_multimodel.data import wav
 from t2t_multimodel.errors import DataError
 
+
 def test_read_wav_streamed_header_stereo_and_errors():
     waveform = np.arange(-50, 50, dtype=np.int16) * 100
     data = bytearray(wav.wav_bytes(waveform, 22050))

@@ -1,5 +1,6 @@
 """Learning-rate schedules and the optimizer built from hparams."""
 
+import itertools
 import math
 
 import keras
@@ -42,7 +43,7 @@ def test_cosine_decay_warms_up_then_reaches_zero_at_decay_steps():
     assert _lr(schedule, 1100) == pytest.approx(0.0, abs=1e-7)
     assert _lr(schedule, 5000) == pytest.approx(0.0, abs=1e-7)
     rates = [_lr(schedule, s) for s in range(100, 1101, 50)]
-    assert all(a >= b for a, b in zip(rates, rates[1:]))
+    assert all(a >= b for a, b in itertools.pairwise(rates))
 
 
 def test_cosine_decay_needs_decay_steps_past_warmup():
