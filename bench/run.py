@@ -58,25 +58,33 @@ def load():
     return list(os.getloadavg())
 
 
-def run_child(args, env=None, timeout=3600):
-    """Runs a child process; returns (parsed BENCH_RESULT dict or None, its peak RSS MiB, log)."""
+def run_logged(args, env=None):
+    """Runs a child process to its end; returns (its output, its peak RSS MiB, info).
+
+    The peak is `wait4`'s: the largest among the child and its descendants.
+    """
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))
     with tempfile.TemporaryFile("w+") as log:
         start = time.time()
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=HERE)
         _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
         log.seek(0)
         text = log.read()
+    return text, usage.ru_maxrss / 1024.0, {"exit": os.waitstatus_to_exitcode(status),
+                                            "seconds": time.time() - start}
+
+
+def run_child(args, env=None):
+    """Runs a child process; returns (parsed BENCH_RESULT dict or None, its peak RSS MiB, info)."""
+    text, rss, info = run_logged(args, env)
     result = None
     for line in text.splitlines():
         if line.startswith(common.RESULT_PREFIX):
             result = json.loads(line[len(common.RESULT_PREFIX):])
     if result is None:
         tail = "\n".join(text.splitlines()[-15:])
-        print(f"  ! {' '.join(args[1:4])} failed (exit {proc.returncode}):\n{tail}", flush=True)
-    return result, usage.ru_maxrss / 1024.0, {"exit": proc.returncode,
-                                              "seconds": time.time() - start}
+        print(f"  ! {' '.join(args[1:4])} failed (exit {info['exit']}):\n{tail}", flush=True)
+    return result, rss, info
 
 
 def python(script, *flags):
@@ -205,21 +213,14 @@ def section_memory(args, out):
     (datagen, trainer, decoder, exporters, the SavedModel demo). The data is
     generated once into `--data_dir`/demo and reused.
     """
-    data = os.path.join(args.data_dir, "demo")
-    env = dict(os.environ, DATA=data, STEPS=str(args.demo_steps),
-               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    with tempfile.TemporaryDirectory() as demo_dir, tempfile.TemporaryFile("w+") as log:
-        env["DEMO_DIR"] = demo_dir
-        start = time.time()
-        proc = subprocess.Popen(["bash", os.path.join(REPO, "bin", "demo.sh")], stdout=log,
-                                stderr=subprocess.STDOUT, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        log.seek(0)
-        tail = log.read()[-800:]
-    row = {"peak_rss_mib": usage.ru_maxrss / 1024.0, "exit": os.waitstatus_to_exitcode(status),
-           "seconds": time.time() - start}
+    with tempfile.TemporaryDirectory() as demo_dir:
+        env = {"DEMO_DIR": demo_dir, "DATA": os.path.join(args.data_dir, "demo"),
+               "STEPS": str(args.demo_steps),
+               "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
+        text, rss, info = run_logged(["bash", os.path.join(REPO, "bin", "demo.sh")], env)
+    row = {"peak_rss_mib": rss, **info}
     if row["exit"]:
-        row["log_tail"] = tail
+        row["log_tail"] = text[-800:]
     print(f"  bin/demo.sh ({args.demo_steps} steps): largest process peak RSS "
           f"{row['peak_rss_mib']:,.0f} MiB (exit {row['exit']}, {row['seconds']:.0f} s)",
           flush=True)

@@ -56,6 +56,13 @@ def problem_serving_module(model, problem, problem_key, data_dir, dhp, constrain
                          constraint=problem.decode_constraint(encoders) if constrained else None)
 
 
+def has_decode_constraint(problem, module):
+    """Whether `problem` has a decode constraint, asked with `module`'s own
+    encoders (loading the problem's encoders again would cost a vocabulary read)."""
+    return problem.decode_constraint({"inputs": module.input_encoder,
+                                      "targets": module.target_encoder}) is not None
+
+
 def decode_lines(module, lines, dhp, with_top_k=False):
     """Decodes `lines` in batches; returns `(outputs, scores)` lists, in order.
 
@@ -136,9 +143,7 @@ def decode_dev(run, module, dhp, log_fn=print):
     inputs, references = dev_examples(run.problem, run.config.data_dir, dhp.num_samples)
     start = time.time()
     values, outputs = decode_metrics(run.problem, module, inputs, references, dhp)
-    # The module's encoders answer whether the problem has a constraint (no reload).
-    if module.constraint is None and run.problem.decode_constraint(
-            {"inputs": module.input_encoder, "targets": module.target_encoder}) is not None:
+    if module.constraint is None and has_decode_constraint(run.problem, module):
         constrained, _ = decode_metrics(run.problem, serving_module(run, dhp, True), inputs,
                                         references, dhp)
         values.update({f"{name}{CONSTRAINED}": value for name, value in constrained.items()})

@@ -151,8 +151,7 @@ class DecodeEvaluator:
                 self.model, self.problem, self.problem_key, self.data_dir, dhp,
                 constrained=False)
             self._modules = {"": plain}
-            if self.problem.decode_constraint({"inputs": plain.input_encoder,
-                                               "targets": plain.target_encoder}) is not None:
+            if decoder.has_decode_constraint(self.problem, plain):
                 self._modules[decoder.CONSTRAINED] = decoder.problem_serving_module(
                     self.model, self.problem, self.problem_key, self.data_dir, dhp,
                     constrained=True)
