@@ -120,10 +120,13 @@ class AttentionBlock(keras.layers.Layer):
         self._attention.build(target_shape, source_shape)
         self.built = True
 
-    def _attend(self, queries, source, source_mask, training):
+    def _attend(self, queries, source, source_mask, training, source_cache=None):
         attention_mask = None
         if source_mask is not None:
             attention_mask = ops.expand_dims(ops.cast(source_mask, "bool"), 1)  # [B, 1, S]
+        if source_cache is not None:
+            return self._attention(queries, source, attention_mask=attention_mask,
+                                   cache=source_cache, training=training)[0]
         return self._attention(queries, source, attention_mask=attention_mask,
                                training=training)
 
@@ -148,15 +151,27 @@ class AttentionBlock(keras.layers.Layer):
         return [self._conv_block_1.initial_state(batch_size, dtype),
                 self._conv_block_2.initial_state(batch_size, dtype)]
 
-    def step(self, target, index, state, source, source_mask=None):
-        """Runs target position `index` (`[B, 1, H]`); returns `(outputs, new_state)`."""
+    def source_cache(self, source):
+        """The attention's projected source keys and values `[B, 2, S, N, H // N]`.
+
+        Passed to `step`, they spare it projecting the same source at every
+        position of a decode.
+        """
+        return self._attention.project_memory(source)
+
+    def step(self, target, index, state, source, source_mask=None, source_cache=None):
+        """Runs target position `index` (`[B, 1, H]`); returns `(outputs, new_state)`.
+
+        `source_cache` (from `source_cache(source)`) or `None`: the projected
+        source; `source` is then not read.
+        """
         if not self.causal:
             raise ValueError(
                 "`initial_state` and `step` need a causal AttentionBlock. Received: causal=False")
         y = self._timing_signal(target, start_index=index)
         y, state1 = self._conv_block_1.step(y, state[0])
         y, state2 = self._conv_block_2.step(y, state[1])
-        return self._attend(y, source, source_mask, False), [state1, state2]
+        return self._attend(y, source, source_mask, False, source_cache), [state1, state2]
 
     def get_config(self):
         config = super().get_config()

@@ -115,6 +115,17 @@ class CachedMultiHeadAttention(keras.layers.Layer):
         written = ops.einsum("tl,btnk->blnk", one_hot, ops.cast(update, cache.dtype))
         return cache * keep[None, :, None, None] + written
 
+    def project_memory(self, value, key=None):
+        """The projected keys and values of a memory, `[B, 2, S, N, K]`.
+
+        Passed as `cache` (without `cache_update_index`), they make a call
+        attend to `value` without projecting it again: incremental decoding
+        projects the encoder output once per decode, not once per step.
+        """
+        key = value if key is None else key
+        return ops.stack([self._split_heads(self._key_dense(key)),
+                          self._split_heads(self._value_dense(value))], axis=1)
+
     def call(self, query, value, key=None, attention_mask=None, cache=None,
              cache_update_index=None, training=None):
         key = value if key is None else key

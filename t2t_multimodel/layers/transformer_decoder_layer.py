@@ -167,10 +167,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
 
     def cross_attention_cache(self, encoder_sequence):
         """The projected encoder keys and values `[B, 2, S, N, H // N]` (see `call`)."""
-        attention = self._cross_attention
-        keys = attention._split_heads(attention._key_dense(encoder_sequence))
-        values = attention._split_heads(attention._value_dense(encoder_sequence))
-        return ops.stack([keys, values], axis=1)
+        return self._cross_attention.project_memory(encoder_sequence)
 
     def get_config(self):
         config = super().get_config()

@@ -180,7 +180,22 @@ class MultiModel(T2TModel):
         return self.modality_set.target(problem).targets_are_sequences is not False
 
     def encode(self, features, training=False, problem=None):
-        """`{"encoder_output" [B, S, H], "encoder_padding_mask" [B, S]}`."""
+        """The decoding interface's `encode`: `_encode` plus, per attention block
+        of the decoder side, `<block name>_source` `[B, 2, S, heads, H // heads]`,
+        its projected source keys and values, so that `step` does not project
+        the same encoder output again at every position."""
+        encoded = self._encode(features, training=training, problem=problem)
+        if not self.targets_are_sequences(problem):
+            return encoded
+        source = encoded["encoder_output"]
+        for block in [self.mixer_attention] + self.decoder_attentions:
+            if not block.built:  # decoding before any call
+                block.build(source.shape, source.shape)
+            encoded[f"{block.name}_source"] = block.source_cache(source)
+        return encoded
+
+    def _encode(self, features, training=False, problem=None):
+        """`{"encoder_output" [B, S, H], "encoder_padding_mask" [B, S], "target_space_id" [B]}`."""
         modality = self.modality_set.input(problem)
         inputs = features["inputs"]
         x = modality.bottom(inputs)
@@ -201,7 +216,7 @@ class MultiModel(T2TModel):
                 "target_space_id": ops.reshape(ops.cast(space, "int32"), (-1,))}
 
     def call(self, features, training=False, problem=None):
-        encoded = self.encode(features, training=training, problem=problem)
+        encoded = self._encode(features, training=training, problem=problem)
         target_modality = self.modality_set.target(problem)
         if not self.targets_are_sequences(problem):
             return target_modality.top(encoded["encoder_output"],
@@ -278,7 +293,8 @@ class MultiModel(T2TModel):
         mask = ops.cast(ops.logical_or(ops.equal(index, 0), ops.not_equal(ids, 0)), y.dtype)
         new = {}
         attended, new["mixer_attention"] = self.mixer_attention.step(
-            y, index, cache["mixer_attention"], source, source_mask=source_mask)
+            y, index, cache["mixer_attention"], source, source_mask=source_mask,
+            source_cache=encoded.get(f"{self.mixer_attention.name}_source"))
         y = self.mixer_projection(ops.concatenate([attended, y], axis=-1))
         for i, block in enumerate(self.mixer_blocks):
             y, new[f"mixer_conv_{i}"] = block.step(y, cache[f"mixer_conv_{i}"])
@@ -289,8 +305,10 @@ class MultiModel(T2TModel):
             y, new[f"decoder_conv_{i}"] = conv.step(y, cache[f"decoder_conv_{i}"])
             if self.use_attention:
                 key = f"decoder_attention_{i}"
-                attended, new[key] = self.decoder_attentions[i].step(
-                    y, index, cache[key], source, source_mask=source_mask)
+                block = self.decoder_attentions[i]
+                attended, new[key] = block.step(
+                    y, index, cache[key], source, source_mask=source_mask,
+                    source_cache=encoded.get(f"{block.name}_source"))
                 y = self.decoder_norms[i](y + attended)
         if half == len(self.decoder_convs):
             y = self._moe(self.decoder_moe, self.decoder_moe_norm, y, mask, False)

@@ -81,14 +81,19 @@ def test_padded_target_positions_are_finite():
     assert np.isfinite(out).all()
 
 
-def test_steps_equal_full_pass():
+@pytest.mark.parametrize("projected_once", [False, True])
+def test_steps_equal_full_pass(projected_once):
     layer = AttentionBlock(hidden_size=8, num_heads=2, kernel_size=3)
     target, source = _random(2, 6, 8), _random(2, 4, 8)
     source_mask = np.array([[1, 1, 1, 1], [1, 1, 0, 0]], "float32")
     full = np.array(layer(target, source, source_mask=source_mask))
     state = layer.initial_state(2)
+    source_cache = layer.source_cache(source) if projected_once else None
+    # With the source projected once, `step` must not read `source` at all.
+    step_source = None if projected_once else source
     for t in range(6):
-        out, state = layer.step(target[:, t:t + 1], t, state, source, source_mask=source_mask)
+        out, state = layer.step(target[:, t:t + 1], t, state, step_source,
+                                source_mask=source_mask, source_cache=source_cache)
         np.testing.assert_allclose(np.array(out), full[:, t:t + 1], atol=1e-5)
 
 
