@@ -30,6 +30,9 @@ def targets(out):
     t["transformer / keras-hub (>= 1.2)"] = ratio(tok.get("ours transformer"), kh)
     t["transformer / pytorch (>= 1.0)"] = ratio(tok.get("ours transformer"),
                                                 tok.get("pytorch nn.Transformer"))
+    t["transformer xla_compile / keras-hub"] = ratio(tok.get("ours transformer xla_compile"), kh)
+    t["transformer xla_compile / keras-hub, XLA"] = ratio(
+        tok.get("ours transformer xla_compile"), tok.get("keras-hub, XLA"))
     t["multimodel (ref size) / keras-hub"] = ratio(tok.get("ours multimodel (ref size)"), kh)
     sets = out.get("hparams_sets", {})
     t["multimodel_tiny / keras-hub of equal params (>= 1.0)"] = ratio(

@@ -129,10 +129,13 @@ def torch_available():
 def section_reference(args, out):
     bf16 = ("ours:transformer:" + ":".join(common.TRANSFORMER_REFERENCE)
             + ",dtype_policy=mixed_bfloat16")
+    xla = "ours:transformer:" + ":".join(common.TRANSFORMER_REFERENCE) + ",xla_compile=true"
     contenders = {"ours transformer": "ours_transformer",
+                  "ours transformer xla_compile": xla,
                   "ours transformer mixed_bfloat16": bf16,
                   "ours multimodel (ref size)": "ours_multimodel",
-                  "keras-hub": "keras_hub"}
+                  "keras-hub": "keras_hub",
+                  "keras-hub, XLA": "keras_hub:xla"}
     if torch_available():
         contenders["pytorch nn.Transformer"] = "torch"
     else:

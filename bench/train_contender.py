@@ -7,11 +7,13 @@ inherits another's threads, caches or memory. Contenders:
   the trainer's own compiled step (`training.steps.make_train_step`) and
   optimizer (`training.optimizers.from_hparams`). `ours_transformer` and
   `ours_multimodel` are the reference-size configurations (`common.py`).
-- `keras_hub[:<ff>]`: keras-hub's `TokenAndPositionEmbedding`, 2
+- `keras_hub[:<ff>][:xla]`: keras-hub's `TokenAndPositionEmbedding`, 2
   `TransformerEncoder` and 2 `TransformerDecoder` layers and a Dense softmax,
   d_model 128, 4 heads, feed-forward `ff` (default 512), dropout 0, trained by
   a `tf.function` step with Keras Adam (a leaner step than ours: no
-  accuracy or token statistics).
+  accuracy or token statistics); `xla` compiles that step with XLA (Keras'
+  own `fit` would not: its `jit_compile="auto"` turns XLA off on CPU-only
+  machines).
 - `torch`: `torch.nn.Transformer(128, 4, 2, 2, 512, dropout=0, batch_first=True,
   norm_first=True)` with an embedding, sinusoidal positions and a Linear
   softmax, `torch.optim.Adam`.
@@ -68,7 +70,8 @@ def _ours(spec, warmup, steps, batch, length):
     optimizer.build(model.trainable_variables)
     global_step = tf.Variable(0, dtype=tf.int64, trainable=False)
     spec_ = {k: tf.TensorSpec(v.shape, v.dtype) for k, v in batches[0].items()}
-    train_step = train_steps.make_train_step(model, optimizer, global_step, spec_)
+    train_step = train_steps.make_train_step(model, optimizer, global_step, spec_,
+                                             jit_compile=hparams.get("xla_compile", False))
     counter = [0]
 
     def one():
@@ -91,7 +94,9 @@ def _keras_hub(spec, warmup, steps, batch, length):
     import keras_hub
     import tensorflow as tf
 
-    ff = int(spec.split(":")[1]) if ":" in spec else common.FF
+    options = spec.split(":")[1:]
+    ff = next((int(o) for o in options if o.isdigit()), common.FF)
+    xla = "xla" in options
     keras.utils.set_random_seed(1234)
     d, heads, vocab = common.D_MODEL, common.HEADS, common.VOCAB
     enc_in = keras.Input((None,), dtype="int32")
@@ -112,7 +117,7 @@ def _keras_hub(spec, warmup, steps, batch, length):
         shifted = tf.pad(t, [[0, 0], [1, 0]])[:, :-1]
         batches.append((tf.constant(i), tf.constant(shifted), tf.constant(t)))
 
-    @tf.function
+    @tf.function(jit_compile=xla)
     def train_step(inputs, decoder_inputs, targets):
         with tf.GradientTape() as tape:
             out = model([inputs, decoder_inputs], training=True)
@@ -130,7 +135,8 @@ def _keras_hub(spec, warmup, steps, batch, length):
 
     seconds, warm = common.time_steps(one, warmup, steps)
     return {"parameters": model.count_params(), "seconds": seconds, "warmup_seconds": warm,
-            "final_loss": one(), "feed_forward": ff, "keras_hub": keras_hub.__version__}
+            "final_loss": one(), "feed_forward": ff, "xla_compile": xla,
+            "keras_hub": keras_hub.__version__}
 
 
 def _torch(spec, warmup, steps, batch, length):

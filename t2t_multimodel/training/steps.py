@@ -13,6 +13,8 @@ they can be summed over batches and replicas before dividing.
 import keras
 import tensorflow as tf
 
+from t2t_multimodel.errors import T2TError
+
 
 def relaxed_signature(element_spec):
     """`element_spec` with unknown dimensions: one trace for all shapes.
@@ -127,7 +129,29 @@ def _reduce(strategy, per_replica):
             for k, v in per_replica.items()}
 
 
-def make_train_step(model, optimizer, step, element_spec, strategy=None):
+def check_xla_support(model, strategy=None):
+    """Raises `T2TError` when `xla_compile=true` cannot compile `model`'s step.
+
+    A layer with `supports_jit = False` (the MixtureOfExperts: its expert
+    buffers' size depends on the number of real tokens) cannot be compiled,
+    nor can one step over several replicas (`strategy.run` inside XLA).
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    if strategy.num_replicas_in_sync > 1:
+        raise T2TError(
+            "xla_compile=true compiles a one-device train step; this run has "
+            f"{strategy.num_replicas_in_sync} replicas. Set xla_compile=false or train on one "
+            "device. Received: xla_compile=True")
+    for layer in model._flatten_layers(include_self=True):
+        if not getattr(layer, "supports_jit", True):
+            hint = " (or use_moe=false)" if "moe" in layer.name else ""
+            raise T2TError(
+                f"xla_compile=true cannot compile layer {layer.name!r} "
+                f"({type(layer).__name__}): its shapes depend on the data. Set "
+                f"xla_compile=false{hint}. Received: xla_compile=True")
+
+
+def make_train_step(model, optimizer, step, element_spec, strategy=None, jit_compile=False):
     """A compiled `train_step(features) -> dict` that updates `model`.
 
     Under a `tf.distribute` strategy the per-replica step runs with
@@ -145,6 +169,8 @@ def make_train_step(model, optimizer, step, element_spec, strategy=None):
             (token-bucketed batches have unknown batch and length dimensions, so
             every bucket shares one trace).
         strategy: a `tf.distribute.Strategy`, or None (the default one).
+        jit_compile: bool. Compile the step with XLA (hparam `xla_compile`;
+            see `check_xla_support`). Each new batch shape compiles anew.
 
     Returns:
         A `tf.function` returning `loss`, `accuracy`, `tokens` (float32,
@@ -180,7 +206,10 @@ def make_train_step(model, optimizer, step, element_spec, strategy=None):
                 "accuracy": out["correct"] / tf.maximum(out["target_tokens"], 1.0),
                 "tokens": out["tokens"]}
 
-    return tf.function(train_step, input_signature=[_signature(element_spec)])
+    if jit_compile:
+        check_xla_support(model, strategy)
+    return tf.function(train_step, input_signature=[_signature(element_spec)],
+                       jit_compile=bool(jit_compile))
 
 
 def make_eval_step(model, element_spec):

@@ -272,7 +272,7 @@ def train(problem, model, hparams_set, data_dir, output_dir, hparams_overrides="
     loop.data_dir = data_dir
     train_steps_by_problem = {
         n: steps.make_train_step(views[n], optimizer, global_step, datasets[n].element_spec,
-                                 strategy)
+                                 strategy, jit_compile=hparams.get("xla_compile", False))
         for n in names}
     # Autotune off: deleting an autotuned iterator blocks (`batching.without_autotune`).
     choices = iter(batching.without_autotune(mix.choices(rates, seed=hparams.seed + start_step)))
