@@ -189,13 +189,20 @@ def section_moe(args, out):
     out["moe"] = result
 
 
+def binaries_path():
+    """PATH with this interpreter's bin directory first, where `pip install` put `t2t-*`
+    (so the benchmark finds them when run as `.venv/bin/python bench/run.py`)."""
+    return os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]
+
+
 def ensure_data(args, problems):
     for problem in problems:
         if not any(f.startswith(problem + "-train") for f in os.listdir(args.data_dir)):
             print(f"  datagen {problem} into {args.data_dir}", flush=True)
             subprocess.run(["t2t-datagen", f"--problem={problem}",
                             f"--data_dir={args.data_dir}"], check=True,
-                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
+                                    PATH=binaries_path()))
 
 
 def section_input(args, out):
@@ -219,7 +226,7 @@ def section_memory(args, out):
     with tempfile.TemporaryDirectory() as demo_dir:
         env = {"DEMO_DIR": demo_dir, "DATA": os.path.join(args.data_dir, "demo"),
                "STEPS": str(args.demo_steps),
-               "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
+               "PATH": binaries_path()}
         text, rss, info = run_logged(["bash", os.path.join(REPO, "bin", "demo.sh")], env)
     row = {"peak_rss_mib": rss, **info}
     if row["exit"]:

@@ -152,7 +152,7 @@ class AttentionBlock(keras.layers.Layer):
                 self._conv_block_2.initial_state(batch_size, dtype)]
 
     def source_cache(self, source):
-        """The attention's projected source keys and values `[B, 2, S, N, H // N]`.
+        """The attention's projected source keys and values `[B, 2, N, S, H // N]`.
 
         Passed to `step`, they spare it projecting the same source at every
         position of a decode.

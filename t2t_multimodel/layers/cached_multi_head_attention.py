@@ -17,13 +17,15 @@ class CachedMultiHeadAttention(keras.layers.Layer):
     forbidden key positions, and the heads are concatenated and projected back
     to the query depth. Softmax is computed in float32.
 
-    The cache is one tensor `[B, 2, L, N, K]` holding the projected keys
-    (`cache[:, 0]`) and values (`cache[:, 1]`). With `cache_update_index=i`
+    The cache is one tensor `[B, 2, N, L, K]` holding the projected keys
+    (`cache[:, 0]`) and values (`cache[:, 1]`), heads before positions so
+    that attending to it needs no transpose. With `cache_update_index=i`
     the keys/values of the `T` new positions are written at `i .. i + T - 1`
-    (a one-hot update, so the cache keeps its static shape and can be a
-    `tf.while_loop` variable) and attention runs over the whole cache; the
-    caller masks the positions not written yet. With a cache but no index the
-    cache is used as is (precomputed encoder keys/values).
+    (a select at one position, a one-hot update at several, so the cache
+    keeps its static shape and can be a `tf.while_loop` variable) and
+    attention runs over the whole cache; the caller masks the positions not
+    written yet. With a cache but no index the cache is used as is
+    (precomputed encoder keys/values, `project_memory`).
 
     Args:
         num_heads: int. The number of attention heads `N`.
@@ -42,7 +44,7 @@ class CachedMultiHeadAttention(keras.layers.Layer):
         attention_mask: bool tensor broadcastable to `[B, T, S]` (or
             `[B, T, L]` with a cache); `True` means "may attend". `None`
             attends everywhere.
-        cache: float tensor `[B, 2, L, N, K]` or `None`.
+        cache: float tensor `[B, 2, N, L, K]` or `None`.
         cache_update_index: int scalar (tensor) or `None`. Where to write the
             new keys/values into `cache`.
         training: bool. Whether dropout is active.
@@ -56,7 +58,7 @@ class CachedMultiHeadAttention(keras.layers.Layer):
         num_heads=2, key_dim=4)
     x = keras.random.uniform((2, 5, 8))
     y = layer(x, x)                                        # [2, 5, 8]
-    cache = keras.ops.zeros((2, 2, 5, 2, 4))
+    cache = keras.ops.zeros((2, 2, 2, 5, 4))
     y0, cache = layer(x[:, :1], x[:, :1], cache=cache, cache_update_index=0,
                       attention_mask=keras.ops.arange(5)[None, None, :] < 1)
     ```
@@ -101,50 +103,58 @@ class CachedMultiHeadAttention(keras.layers.Layer):
             self.dropout, dtype=self.dtype_policy, name="attention_dropout")
         self.built = True
 
-    def _split_heads(self, x):
+    def _split_heads(self, x, heads_first=False):
+        """`[B, T, N * K]` -> `[B, T, N, K]`, or `[B, N, T, K]` with `heads_first`."""
         shape = ops.shape(x)
-        return ops.reshape(x, (shape[0], shape[1], self.num_heads, self.key_dim))
+        x = ops.reshape(x, (shape[0], shape[1], self.num_heads, self.key_dim))
+        return ops.transpose(x, (0, 2, 1, 3)) if heads_first else x
 
     @staticmethod
     def _update_cache(cache, update, index):
-        """Writes `update [B, T, N, K]` into `cache [B, L, N, K]` at `index`."""
-        length = cache.shape[1] if cache.shape[1] is not None else ops.shape(cache)[1]
-        positions = ops.arange(ops.shape(update)[1]) + ops.cast(index, "int32")
+        """Writes `update [B, 2, N, T, K]` into `cache [B, 2, N, L, K]` at `index`."""
+        length = cache.shape[3] if cache.shape[3] is not None else ops.shape(cache)[3]
+        update = ops.cast(update, cache.dtype)
+        if update.shape[3] == 1:  # One position (a decode step): a select.
+            at = ops.equal(ops.arange(length), ops.cast(index, "int32"))
+            return ops.where(at[:, None], update, cache)
+        positions = ops.arange(ops.shape(update)[3]) + ops.cast(index, "int32")
         one_hot = ops.one_hot(positions, length, dtype=cache.dtype)  # [T, L]
         keep = 1 - ops.sum(one_hot, axis=0)
-        written = ops.einsum("tl,btnk->blnk", one_hot, ops.cast(update, cache.dtype))
-        return cache * keep[None, :, None, None] + written
+        written = ops.einsum("tl,bcntk->bcnlk", one_hot, update)
+        return cache * keep[:, None] + written
 
     def project_memory(self, value, key=None):
-        """The projected keys and values of a memory, `[B, 2, S, N, K]`.
+        """The projected keys and values of a memory, `[B, 2, N, S, K]`.
 
         Passed as `cache` (without `cache_update_index`), they make a call
         attend to `value` without projecting it again: incremental decoding
         projects the encoder output once per decode, not once per step.
         """
         key = value if key is None else key
-        return ops.stack([self._split_heads(self._key_dense(key)),
-                          self._split_heads(self._value_dense(value))], axis=1)
+        return ops.stack([self._split_heads(self._key_dense(key), heads_first=True),
+                          self._split_heads(self._value_dense(value), heads_first=True)],
+                         axis=1)
 
     def call(self, query, value, key=None, attention_mask=None, cache=None,
              cache_update_index=None, training=None):
         key = value if key is None else key
-        q = self._split_heads(self._query_dense(query)) * ops.cast(
-            self.key_dim ** -0.5, self.compute_dtype)
+        q = self._query_dense(query) * ops.cast(self.key_dim ** -0.5, self.compute_dtype)
+        # Without a cache the heads stay in place, [B, T, N, K] (the einsums'
+        # transposes cost less in training than explicit ones); the cache is
+        # heads-first, [B, N, L, K], so a decode step attends without any.
         if cache is not None:
-            key_cache, value_cache = cache[:, 0], cache[:, 1]
             if cache_update_index is not None:
-                key_cache = self._update_cache(
-                    key_cache, self._split_heads(self._key_dense(key)), cache_update_index)
-                value_cache = self._update_cache(
-                    value_cache, self._split_heads(self._value_dense(value)),
-                    cache_update_index)
-                cache = ops.stack([key_cache, value_cache], axis=1)
-            k, v = key_cache, value_cache
+                cache = self._update_cache(cache, self.project_memory(value, key),
+                                           cache_update_index)
+            k, v = cache[:, 0], cache[:, 1]
+            q = self._split_heads(q, heads_first=True)
+            equations = ("bntk,bnsk->bnts", "bnts,bnsk->bntk")
         else:
             k = self._split_heads(self._key_dense(key))
             v = self._split_heads(self._value_dense(value))
-        logits = ops.cast(ops.einsum("btnk,bsnk->bnts", q, ops.cast(k, q.dtype)), "float32")
+            q = self._split_heads(q)
+            equations = ("btnk,bsnk->bnts", "bnts,bsnk->btnk")
+        logits = ops.cast(ops.einsum(equations[0], q, ops.cast(k, q.dtype)), "float32")
         if attention_mask is not None:
             mask = ops.cast(attention_mask, "bool")
             while len(mask.shape) < 3:
@@ -152,7 +162,9 @@ class CachedMultiHeadAttention(keras.layers.Layer):
             logits = ops.where(ops.expand_dims(mask, 1), logits, -1e9)
         weights = ops.cast(ops.softmax(logits, axis=-1), self.compute_dtype)
         weights = self._dropout_layer(weights, training=training)
-        out = ops.einsum("bnts,bsnk->btnk", weights, ops.cast(v, weights.dtype))
+        out = ops.einsum(equations[1], weights, ops.cast(v, weights.dtype))
+        if cache is not None:
+            out = ops.transpose(out, (0, 2, 1, 3))  # [B, T, N, K]
         shape = ops.shape(out)
         out = self._output_dense(
             ops.reshape(out, (shape[0], shape[1], self.num_heads * self.key_dim)))

@@ -17,7 +17,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
     length). The key depth per head is `H // num_heads`.
 
     The self-attention is causal: position `t` sees positions `<= t`. For
-    incremental decoding pass `self_attention_cache` (`[B, 2, L, N, H // N]`,
+    incremental decoding pass `self_attention_cache` (`[B, 2, N, L, H // N]`,
     zeros at first) and `self_attention_cache_update_index` (the position of
     `decoder_sequence[:, 0]`); the layer then returns `(output, new_cache)`.
 
@@ -37,9 +37,9 @@ class TransformerDecoderLayer(keras.layers.Layer):
         encoder_sequence: float tensor `[B, S, H]`.
         encoder_padding_mask: bool or 0/1 tensor `[B, S]`, true at real
             encoder positions, or `None`.
-        self_attention_cache: float tensor `[B, 2, L, N, H // N]` or `None`.
+        self_attention_cache: float tensor `[B, 2, N, L, H // N]` or `None`.
         self_attention_cache_update_index: int scalar (tensor) or `None`.
-        cross_attention_cache: float tensor `[B, 2, S, N, H // N]` or `None`:
+        cross_attention_cache: float tensor `[B, 2, N, S, H // N]` or `None`:
             the encoder keys and values from `cross_attention_cache(encoder_sequence)`,
             so incremental decoding projects them once, not at every step
             (`encoder_sequence` is then not read).
@@ -51,7 +51,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
     layer = t2t_multimodel.layers.transformer_decoder_layer.TransformerDecoderLayer(
         num_heads=2, filter_size=16)
     y = layer(keras.random.uniform((2, 4, 8)), keras.random.uniform((2, 5, 8)))
-    cache = keras.ops.zeros((2, 2, 4, 2, 4))
+    cache = keras.ops.zeros((2, 2, 2, 4, 4))
     y0, cache = layer(keras.random.uniform((2, 1, 8)), keras.random.uniform((2, 5, 8)),
                       self_attention_cache=cache, self_attention_cache_update_index=0)
     ```
@@ -134,9 +134,9 @@ class TransformerDecoderLayer(keras.layers.Layer):
                 raise ValueError(
                     "`self_attention_cache` needs `self_attention_cache_update_index`. "
                     "Received: self_attention_cache_update_index=None")
-            cache_length = self_attention_cache.shape[2]
+            cache_length = self_attention_cache.shape[3]
             if cache_length is None:
-                cache_length = ops.shape(self_attention_cache)[2]
+                cache_length = ops.shape(self_attention_cache)[3]
             query_positions = ops.arange(length) + ops.cast(
                 self_attention_cache_update_index, "int32")
             causal_mask = ops.arange(cache_length)[None, :] <= query_positions[:, None]
@@ -166,7 +166,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
         return x
 
     def cross_attention_cache(self, encoder_sequence):
-        """The projected encoder keys and values `[B, 2, S, N, H // N]` (see `call`)."""
+        """The projected encoder keys and values `[B, 2, N, S, H // N]` (see `call`)."""
         return self._cross_attention.project_memory(encoder_sequence)
 
     def get_config(self):

@@ -181,7 +181,7 @@ class MultiModel(T2TModel):
 
     def encode(self, features, training=False, problem=None):
         """The decoding interface's `encode`: `_encode` plus, per attention block
-        of the decoder side, `<block name>_source` `[B, 2, S, heads, H // heads]`,
+        of the decoder side, `<block name>_source` `[B, 2, heads, S, H // heads]`,
         its projected source keys and values, so that `step` does not project
         the same encoder output again at every position."""
         encoded = self._encode(features, training=training, problem=problem)

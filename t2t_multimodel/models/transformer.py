@@ -60,7 +60,7 @@ class Transformer(T2TModel):
     `{"encoder_output": [B, S, H], "encoder_padding_mask": [B, S]}` (float32,
     1.0 at real input tokens) plus each decoder layer's projected encoder
     keys/values `cross_attention_i`; `initial_cache(encoded, L)` →
-    `{"layer_i": zeros [B, 2, L, heads, H // heads]}`; `step(ids, index,
+    `{"layer_i": zeros [B, 2, heads, L, H // heads]}`; `step(ids, index,
     cache, encoded)` → `(logits [B, V], cache)`, always without dropout.
 
     Example:
@@ -176,7 +176,7 @@ class Transformer(T2TModel):
 
     def encode(self, features, training=False, problem=None):
         """The decoding interface's `encode`: `_encode` plus, per decoder layer,
-        `cross_attention_i` `[B, 2, S, heads, H // heads]`, the encoder keys
+        `cross_attention_i` `[B, 2, heads, S, H // heads]`, the encoder keys
         and values of its cross-attention, projected once here so that `step`
         does not project them again at every position (as T2T's fast_decode).
         """
@@ -223,7 +223,7 @@ class Transformer(T2TModel):
     def initial_cache(self, encoded, max_length, problem=None):
         batch = ops.shape(encoded["encoder_output"])[0]
         num_heads = self.hparams.num_heads
-        shape = (batch, 2, max_length, num_heads, self.hparams.hidden_size // num_heads)
+        shape = (batch, 2, num_heads, max_length, self.hparams.hidden_size // num_heads)
         return {f"layer_{i}": ops.zeros(shape, dtype=self.compute_dtype)
                 for i in range(len(self.decoder_layers))}
 

@@ -22,12 +22,12 @@ def test_layer_harness_with_cache():
     out = run_layer_test(
         CachedMultiHeadAttention, {"num_heads": 2, "key_dim": 3},
         {"query": _random(2, 1, 6), "value": _random(2, 1, 6),
-         "cache": np.zeros((2, 2, 5, 2, 3), "float32")},
-        expected_output_shape=((2, 1, 6), (2, 2, 5, 2, 3)),
+         "cache": np.zeros((2, 2, 2, 5, 3), "float32")},
+        expected_output_shape=((2, 1, 6), (2, 2, 2, 5, 3)),
         call_kwargs={"cache_update_index": 2}, run_training_check=False)
     cache = np.array(out[1])
-    assert np.abs(cache[:, :, 2]).sum() > 0
-    np.testing.assert_array_equal(np.delete(cache, 2, axis=2), 0.0)
+    assert np.abs(cache[:, :, :, 2]).sum() > 0
+    np.testing.assert_array_equal(np.delete(cache, 2, axis=3), 0.0)
 
 
 def test_masked_keys_are_ignored():
@@ -49,7 +49,7 @@ def test_cached_steps_equal_causal_full_pass():
     x = _random(2, length, 8)
     causal = np.tril(np.ones((length, length), bool))
     full = np.array(layer(x, x, attention_mask=causal))
-    cache = tf.zeros((2, 2, length, 2, 4))
+    cache = tf.zeros((2, 2, 2, length, 4))
     for i in range(length):
         mask = np.arange(length)[None, :] <= i
         out, cache = layer(x[:, i:i + 1], x[:, i:i + 1], attention_mask=mask, cache=cache,
@@ -65,7 +65,7 @@ def test_cache_is_a_while_loop_variable_with_dynamic_batch():
 
     @tf.function(input_signature=[tf.TensorSpec([None, length, 8], tf.float32)])
     def loop(x):
-        cache = tf.zeros([tf.shape(x)[0], 2, length, 2, 4])
+        cache = tf.zeros([tf.shape(x)[0], 2, 2, length, 4])
         outputs = tf.TensorArray(tf.float32, size=length)
 
         def body(i, cache, outputs):

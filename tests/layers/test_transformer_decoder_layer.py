@@ -24,8 +24,8 @@ def test_layer_harness():
 def test_layer_harness_with_cache():
     run_layer_test(TransformerDecoderLayer, KWARGS,
                    {"decoder_sequence": _random(2, 1, 8), "encoder_sequence": _random(2, 6, 8),
-                    "self_attention_cache": np.zeros((2, 2, 4, 2, 4), "float32")},
-                   expected_output_shape=((2, 1, 8), (2, 2, 4, 2, 4)),
+                    "self_attention_cache": np.zeros((2, 2, 2, 4, 4), "float32")},
+                   expected_output_shape=((2, 1, 8), (2, 2, 2, 4, 4)),
                    call_kwargs={"self_attention_cache_update_index": 0},
                    run_training_check=False)
 
@@ -54,7 +54,7 @@ def test_cached_steps_equal_full_pass():
     length = 5
     x, memory = _random(2, length, 8), _random(2, 3, 8)
     full = np.array(layer(x, memory))
-    cache = tf.zeros((2, 2, length, 2, 4))
+    cache = tf.zeros((2, 2, 2, length, 4))
     for i in range(length):
         out, cache = layer(x[:, i:i + 1], memory, self_attention_cache=cache,
                            self_attention_cache_update_index=i)
@@ -69,7 +69,7 @@ def test_cache_needs_an_index():
     layer = TransformerDecoderLayer(num_heads=2, filter_size=4)
     with pytest.raises(ValueError, match="Received: self_attention_cache_update_index=None"):
         layer(_random(1, 1, 8), _random(1, 2, 8),
-              self_attention_cache=np.zeros((1, 2, 3, 2, 4), "float32"))
+              self_attention_cache=np.zeros((1, 2, 2, 3, 4), "float32"))
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -129,7 +129,7 @@ def test_interface_shapes_are_batch_leading_and_static():
     assert tuple(encoded["encoder_padding_mask"].shape) == (2, 6)
     cache = model.initial_cache(encoded, 7)
     assert sorted(cache) == ["layer_0", "layer_1"]
-    assert all(tuple(c.shape) == (2, 2, 7, 4, 4) for c in cache.values())
+    assert all(tuple(c.shape) == (2, 2, 4, 7, 4) for c in cache.values())  # B, K/V, heads, L
     logits, new_cache = model.step(np.zeros([2], "int32"), 0, cache, encoded)
     assert tuple(logits.shape) == (2, VOCAB)
     assert all(tuple(new_cache[k].shape) == tuple(cache[k].shape) for k in cache)
