@@ -268,7 +268,8 @@ def merge(args):
                 if name in part:
                     out[name] = part[name]
             out["notes"] = list(dict.fromkeys(out["notes"] + part["notes"]))
-            out["load_end"] = part["load_end"]
+            # A run that stopped early wrote its finished sections but no end load.
+            out["load_end"] = part.get("load_end", out.get("load_end"))
             out.setdefault("section_load", {}).update(part.get("section_load", {}))
             out.setdefault("section_seconds", {}).update(part.get("section_seconds", {}))
         out["merged_from"].append({"path": path, "started": part["started"],
