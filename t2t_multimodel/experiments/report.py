@@ -141,8 +141,11 @@ def markdown(tables, entries, outcomes, roles, context, plots=None):
         f"\"never hurt\" = within {verdicts.TOLERANCE:.0%} or the seeds' spread, "
         "\"better\" / \"helps\" = ahead by more than the seeds' spread.",
         f"- Wall time: {context['wall_seconds'] / 60:.1f} min for this invocation "
-        "(finished cells are reused, not re-run). Runs in "
-        f"`{context['output_dir']}`.",
+        "(finished cells are reused, not re-run); all runs' training and eval "
+        f"{_total_seconds(outcomes) / 3600:.1f} h ({_total_seconds(outcomes):,.0f} s), "
+        "from their event times over all sessions (pauses "
+        "under 10 minutes count, longer gaps are a run stopped and resumed and do not; "
+        f"the step builds of each session are not counted). Runs in `{context['output_dir']}`.",
         "",
     ]
     for table in tables:
@@ -161,6 +164,10 @@ def markdown(tables, entries, outcomes, roles, context, plots=None):
         lines.append(f"| `{name}` | {first.get('problem', '')} | {','.join(own) or '–'} | "
                      f"{len(results)} | {wall:.0f} |")
     return "\n".join(lines) + "\n"
+
+
+def _total_seconds(outcomes):
+    return sum(r.get("wall_seconds", 0.0) for results in outcomes.values() for r in results)
 
 
 def write(path, text):

@@ -56,6 +56,9 @@ def test_the_report_has_every_table_row_and_claim():
     assert any("Attention matters" in line and "**holds**" in line for line in verdict_lines)
     assert "![joint](r_joint.png)" in text
     assert "| `no_moe` | no_moe | – | 2 | 20 |" in text
+    # 5 cells x 2 seeds x 10 s, over all sessions; this invocation's 2 minutes apart.
+    assert "2.0 min for this invocation" in text
+    assert "all runs' training and eval 0.0 h (100 s), from their event times" in text
 
 
 def test_results_per_problem_curves_and_atomic_json(tmp_path):
