@@ -47,6 +47,15 @@ MULTIMODEL_REFERENCE = (
     "moe_num_experts=4,moe_hidden_size=256")
 
 
+
+def contender_spec(name):
+    """`ours_transformer` / `ours_multimodel` (the reference sizes) as full
+    `ours:<model>:<set>:<overrides>` specs; any other contender as it is."""
+    aliases = {"ours_transformer": "ours:transformer:" + ":".join(TRANSFORMER_REFERENCE),
+               "ours_multimodel": "ours:multimodel:" + ":".join(MULTIMODEL_REFERENCE)}
+    return aliases.get(name, name)
+
+
 def reverse_binary_batches(num_batches, batch=BATCH, length=LENGTH, seed=1234):
     """`num_batches` pairs of int32 arrays `(inputs [B, L], targets [B, L])`."""
     rng = np.random.default_rng(seed)

@@ -106,9 +106,7 @@ def main():
     if bool(args.contender) == bool(args.decode):
         raise SystemExit("give one of --contender or --decode. "
                          f"Received: contender={args.contender!r}, decode={args.decode!r}")
-    spec = {"ours_transformer": "ours:transformer:" + ":".join(common.TRANSFORMER_REFERENCE),
-            "ours_multimodel": "ours:multimodel:" + ":".join(common.MULTIMODEL_REFERENCE)
-            }.get(args.contender, args.contender)
+    spec = common.contender_spec(args.contender)
     fn = _train_step(spec) if args.contender else _decode(args.decode)
     start = time.perf_counter()
     for _ in range(args.calls):

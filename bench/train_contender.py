@@ -205,11 +205,7 @@ def main():
     parser.add_argument("--threads", type=int, default=0,
                         help="intra- and inter-op threads (TF) / torch threads; 0: default")
     args = parser.parse_args()
-    spec = args.contender
-    if spec == "ours_transformer":
-        spec = "ours:transformer:" + ":".join(common.TRANSFORMER_REFERENCE)
-    elif spec == "ours_multimodel":
-        spec = "ours:multimodel:" + ":".join(common.MULTIMODEL_REFERENCE)
+    spec = common.contender_spec(args.contender)
     kind = spec.split(":")[0]
     runners = {"ours": _ours, "keras_hub": _keras_hub, "torch": _torch}
     if kind not in runners:
