@@ -4,6 +4,7 @@
     t2t-experiments --table=all --data_dir=~/t2t_data --output_dir=~/t2t_exp \\
         --train_steps=3000 --seeds=3 --report=~/t2t_exp/report.md
     t2t-experiments --table=2 --quick ...        # a smoke run: tiny model, 6 steps, 1 seed
+    t2t-experiments --report_only ...            # the report of the runs finished so far
 
 Table 2 trains the MultiModel on the uniform mixture of the eight offline
 problems ("joint") and on each problem alone ("single"); Table 3 trains
@@ -11,8 +12,11 @@ parsing alone and with the image problem (and reuses the joint run); Table 4
 trains the mixture without the MoE and without attention (and reuses the
 joint run as "full"). Every run gets the same --train_steps, one directory
 per cell and seed under --output_dir. Rerunning the same command skips the
-finished runs and resumes an interrupted one from its checkpoint. The
---*_problem flags replace the offline problems by others (tests, own data).
+finished runs and resumes an interrupted one from its checkpoint. Two
+invocations may share --output_dir (machines sharing a disk, or --table=2,3
+beside --table=4): a run one of them is training is locked, and the other
+waits for its result after its own runs. The --*_problem flags replace the offline
+problems by others (tests, own data).
 """
 
 import os
@@ -38,6 +42,9 @@ flags.DEFINE_bool("quick", False,
 flags.DEFINE_string("report", None,
                     "The Markdown report to write (default: <output_dir>/report.md); the "
                     "PNG plots go beside it.")
+flags.DEFINE_bool("report_only", False,
+                  "Train nothing: write the report of the runs finished so far in --output_dir "
+                  "(an interim report while another invocation trains).")
 flags.DEFINE_string("base_hparams", runner.DEFAULT_HPARAMS,
                     "Overrides of every run before --hparams (the demo's).")
 flags.DEFINE_integer("eval_steps", 20, "Dev batches per evaluation.", allow_override=True)
@@ -105,7 +112,8 @@ def main(argv):
         shlex.quote(f"--{name}={FLAGS[name].value}") for name in sorted(set(FLAGS))
         if FLAGS[name].present)
     pipeline.run_tables(tables, the_roles, the_runner, report_path, command,
-                        optimize_graphs=FLAGS.optimize_graphs and not FLAGS.quick)
+                        optimize_graphs=FLAGS.optimize_graphs and not FLAGS.quick,
+                        report_only=FLAGS.report_only)
     return 0
 
 

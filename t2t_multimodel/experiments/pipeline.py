@@ -8,7 +8,8 @@ from t2t_multimodel.experiments import plots, report
 from t2t_multimodel.training.graph_optimizations import graph_optimizations
 
 
-def run_tables(tables, roles, runner, report_path, command, optimize_graphs=True):
+def run_tables(tables, roles, runner, report_path, command, optimize_graphs=True,
+               report_only=False):
     """Runs the cells of `tables` with `runner`; writes the report and plots.
 
     Args:
@@ -19,6 +20,9 @@ def run_tables(tables, roles, runner, report_path, command, optimize_graphs=True
             `<report name>_<cell>.png`.
         command: str. The command line, quoted in the report.
         optimize_graphs: bool. False turns grappler off (`--quick`).
+        report_only: bool. Trains nothing: the report of the runs finished so
+            far (`--report_only`; the others show "–", their claims "Not
+            decided").
 
     Returns:
         (report text, {cell name: [result per seed]}).
@@ -30,15 +34,20 @@ def run_tables(tables, roles, runner, report_path, command, optimize_graphs=True
     began = time.time()
     tables = cells_lib.parse_tables(tables) if isinstance(tables, str) else list(tables)
     cells, entries = cells_lib.unique_cells(tables, roles)
-    runner.check_data(cells)
-    runner.log_fn(f"Tables {', '.join(tables)}: {len(cells)} cells x {len(runner.seeds)} "
-                  f"seed(s), {runner.train_steps} steps each: "
-                  + ", ".join(cell.name for cell in cells))
-    with graph_optimizations(optimize_graphs):
-        outcomes = runner.run(cells)
+    if report_only:
+        outcomes = runner.finished(cells)
+    else:
+        runner.check_data(cells)
+        runner.log_fn(f"Tables {', '.join(tables)}: {len(cells)} cells x {len(runner.seeds)} "
+                      f"seed(s), {runner.train_steps} steps each: "
+                      + ", ".join(cell.name for cell in cells))
+        with graph_optimizations(optimize_graphs):
+            outcomes = runner.run(cells)
     stem = os.path.splitext(os.path.abspath(report_path))[0]
     pictures = {}
     for name, results in outcomes.items():
+        if not results:
+            continue
         path = plots.plot_cell(name, results, f"{stem}_{name}.png")
         pictures[name] = os.path.basename(path)
     context = dict(command=command, train_steps=runner.train_steps, seeds=len(runner.seeds),

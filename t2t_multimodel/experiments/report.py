@@ -146,8 +146,18 @@ def markdown(tables, entries, outcomes, roles, context, plots=None):
         "from their event times over all sessions (pauses "
         "under 10 minutes count, longer gaps are a run stopped and resumed and do not; "
         f"the step builds of each session are not counted). Runs in `{context['output_dir']}`.",
-        "",
     ]
+    unfinished = {name: len(results) for name, results in outcomes.items()
+                  if len(results) < context["seeds"]}
+    if unfinished:
+        total = len(outcomes) * context["seeds"]
+        lines.append(
+            f"- **Interim report: {sum(context['seeds'] - n for n in unfinished.values())} of "
+            f"{total} runs have not finished** ("
+            + ", ".join(f"`{name}` {n} of {context['seeds']}" for name, n in unfinished.items())
+            + "): a row gives the mean over its finished seeds; a claim is decided on them, "
+            "and not decided while one of its cells has none.")
+    lines.append("")
     for table in tables:
         lines += [f"## {cells_lib.TITLES[table]}", "", f"Paper's claim: {CLAIMS[table]}.", ""]
         lines += table_rows(entries[table], outcomes) + [""]

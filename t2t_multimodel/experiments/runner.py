@@ -5,7 +5,9 @@ Each cell and seed trains in `<output_dir>/<cell>/seed-<seed>` with
 problem and its eval curves, read back from the eval events) is written
 atomically: a cell with a matching `result.json` is skipped on the next
 call; a cell without one (interrupted) is trained again, and the trainer
-resumes it from its latest checkpoint.
+resumes it from its latest checkpoint. A run is trained under its
+`RunLock`: one that another invocation is training (same `output_dir`) is
+left to it and its result is waited for after the other runs.
 """
 
 import os
@@ -13,7 +15,7 @@ import time
 
 from t2t_multimodel import registry, usr_dir
 from t2t_multimodel.errors import DataError, T2TError
-from t2t_multimodel.experiments import results
+from t2t_multimodel.experiments import results, run_lock
 
 # The demo's overrides of multimodel_tiny (bin/demo.sh): a peak learning rate
 # that suits a few thousand steps, no label smoothing so that the eval loss is
@@ -112,33 +114,81 @@ class Runner:
                 f"Received: data_dir={self.data_dir}")
 
     def run(self, cells):
-        """Runs every cell for every seed, in order; {cell name: [result per seed]}."""
-        return {cell.name: [self.run_cell(cell, seed) for seed in self.seeds] for cell in cells}
+        """Runs every cell for every seed, in order; {cell name: [result per seed]}.
 
-    def _matches(self, stored, cell, seed):
-        return (stored is not None and stored.get("problem") == cell.problem
+        A run another invocation is training is deferred: its result is
+        waited for (its lock) after all the other runs, and the run resumed
+        here if that invocation ends before finishing it.
+        """
+        done, deferred = {}, []
+        for cell in cells:
+            for seed in self.seeds:
+                result = self.run_cell(cell, seed, wait=False)
+                if result is None:
+                    deferred.append((cell, seed))
+                else:
+                    done[cell.name, seed] = result
+        for cell, seed in deferred:
+            done[cell.name, seed] = self.run_cell(cell, seed)
+        return {cell.name: [done[cell.name, seed] for seed in self.seeds] for cell in cells}
+
+    def finished(self, cells):
+        """{cell name: [result per finished seed]}, without training anything."""
+        return {cell.name: [r for r in (self._finished(cell, seed) for seed in self.seeds) if r]
+                for cell in cells}
+
+    def _finished(self, cell, seed):
+        """The run's `result.json` if it finished with this runner's settings, else None."""
+        stored = results.read_json(os.path.join(self.run_dir(cell, seed), results.RESULT_FILE))
+        if (stored is not None and stored.get("problem") == cell.problem
                 and stored.get("hparams") == self.overrides(cell, seed)
                 and stored.get("train_steps") == self.train_steps
-                and stored.get("eval_step") == self.train_steps)
+                and stored.get("eval_step") == self.train_steps):
+            return stored
+        return None
 
-    def run_cell(self, cell, seed):
-        """Trains one cell for one seed (or reuses its finished result); its result dict."""
+    def run_cell(self, cell, seed, wait=True):
+        """Trains one cell for one seed (or reuses its finished result); its result dict.
+
+        Returns None, without waiting, when another invocation is training
+        the run and `wait` is False.
+        """
+        run_dir = self.run_dir(cell, seed)
+        label = f"{cell.name} seed {seed}"
+        stored = self._finished(cell, seed)
+        if stored:
+            self.log_fn(f"Skipped {label}: finished "
+                        f"({os.path.join(run_dir, results.RESULT_FILE)})")
+            return stored
+        lock = run_lock.RunLock(run_dir)
+        if not lock.acquire(blocking=False):
+            if not wait:
+                self.log_fn(f"Deferred {label}: {lock.holder()} is training it; its result "
+                            "is waited for after the other runs")
+                return None
+            self.log_fn(f"Waiting for {label}: {lock.holder()} is training it")
+            lock.acquire()
+        try:
+            return self._train(cell, seed, label)
+        finally:
+            lock.release()
+
+    def _train(self, cell, seed, label):
+        """`run_cell` under the run's lock: its result, trained here if not finished."""
         from t2t_multimodel.training import trainer
 
         run_dir = self.run_dir(cell, seed)
         path = os.path.join(run_dir, results.RESULT_FILE)
-        label = f"{cell.name} seed {seed}"
-        stored = results.read_json(path)
+        stored = self._finished(cell, seed)  # again: the lock's last holder may have finished it
+        if stored:
+            self.log_fn(f"Skipped {label}: finished by the invocation waited for ({path})")
+            return stored
         overrides = self.overrides(cell, seed)
 
         def log(line):
             self.log_fn(f"[{label}] {line}")
 
-        if self._matches(stored, cell, seed):
-            self.log_fn(f"Skipped {label}: finished ({path})")
-            return stored
         self.log_fn(f"Running {label}: {cell.problem} for {self.train_steps} steps in {run_dir}")
-        os.makedirs(run_dir, exist_ok=True)
         began = time.time()
         out = trainer.train(
             cell.problem, self.model, self.hparams_set, self.data_dir, run_dir,

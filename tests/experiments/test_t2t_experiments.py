@@ -5,8 +5,9 @@ two problems generated here: a text classification (the ones in 7 bits;
 the "parsing" and "language" problem) and scikit-learn's 8x8 digits (the
 "image"). Both have class-label targets, so the MultiModel stops after its
 encoder: the cheapest graphs, which keeps the five runs of the three tables
-near a minute. One test runs the command four times in a row (first run,
-rerun, resume after simulated kills), so `pytest -n 2` never runs it twice.
+near a minute. One test runs the command six times in a row (first run,
+rerun, resume after simulated kills, --report_only, a run locked by another
+invocation), so `pytest -n 2` never runs it twice.
 """
 
 import contextlib
@@ -67,13 +68,13 @@ def _args(data_dir, output_dir, **extra):
     return ["t2t-experiments"] + [f"--{k}={v}" for k, v in values.items()]
 
 
-def _run(argv):
+def _run(argv, out=None):
     """Runs the binary's main in this process; its printed lines."""
     from t2t_multimodel.bin import t2t_experiments
 
     flags.FLAGS.unparse_flags()
     flags.FLAGS(argv)
-    out = io.StringIO()
+    out = out or io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
             t2t_experiments.main([])
@@ -94,6 +95,19 @@ def _rewind(run_dir, step):
             os.remove(path)
     kept = os.path.join(run_dir, f"ckpt-{step}")
     tf.compat.v1.train.update_checkpoint_state(run_dir, kept, all_model_checkpoint_paths=[kept])
+
+
+class _ReleaseWhenWaiting(io.StringIO):
+    """stdout that releases `lock` when the command says it waits for it."""
+
+    def __init__(self, lock):
+        super().__init__()
+        self.lock = lock
+
+    def write(self, text):
+        if text.startswith("Waiting for "):
+            self.lock.release()
+        return super().write(text)
 
 
 def test_quick_runs_every_table_reuses_finished_cells_and_resumes(data_dir, tmp_path):
@@ -168,6 +182,41 @@ def test_quick_runs_every_table_reuses_finished_cells_and_resumes(data_dir, tmp_
     assert again["eval_step"] == 6 and again["start_step"] == 6, again
     [(step, accuracy)] = again["curves"][DIGITS]["accuracy"]
     assert step == 6 and accuracy == pytest.approx(resumed["metrics"][DIGITS]["accuracy"])
+
+    # --report_only while a run is unfinished: the report of the others, nothing trained.
+    unfinished = _results(output_dir)["no_moe"]
+    os.remove(unfinished)
+    lines = _run(argv + ["--report_only"])
+    assert not any(line.startswith(("Running ", "Skipped ")) for line in lines), lines
+    assert not os.path.exists(unfinished)
+    text = open(report).read()
+    assert "**Interim report: 1 of 5 runs have not finished** (`no_moe` 0 of 1)" in text
+    table4 = text[text.index("## Table 4"):]
+    assert "- Not decided: no results for no MoE" in table4, table4
+    assert f"| {BITS} | no MoE | `no_moe` | – | – | – | – |" in table4, table4
+
+    # Another invocation holds the run's lock: this one defers it, runs (here
+    # skips) the others, including the one after it, waits, then trains it
+    # when the lock is released.
+    from t2t_multimodel.experiments import run_lock
+
+    other = run_lock.RunLock(os.path.dirname(unfinished))
+    assert other.acquire(blocking=False)
+    lines = _run(argv, out=_ReleaseWhenWaiting(other))
+    log = "\n".join(lines)
+    holder = f"pid {os.getpid()} on "
+    deferred = [i for i, line in enumerate(lines)
+                if line.startswith(f"Deferred no_moe seed {SEED}: {holder}")]
+    waiting = [i for i, line in enumerate(lines)
+               if line.startswith(f"Waiting for no_moe seed {SEED}: {holder}")]
+    running = [i for i, line in enumerate(lines) if line.startswith("Running ")]
+    assert len(deferred) == len(waiting) == len(running) == 1, log
+    skipped = [i for i, line in enumerate(lines) if line.startswith("Skipped ")]
+    assert lines[skipped[-1]].startswith(f"Skipped no_attention seed {SEED}"), log
+    assert len(skipped) == 4 and deferred[0] < skipped[-1] < waiting[0] < running[0], log
+    assert lines[running[0]].startswith(f"Running no_moe seed {SEED}"), log
+    assert json.load(open(unfinished))["eval_step"] == 6
+    assert "Interim report" not in open(report).read()
 
 
 def test_missing_data_is_one_line_naming_the_datagen_command(tmp_path, monkeypatch, capsys):
