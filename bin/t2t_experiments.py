@@ -45,6 +45,9 @@ flags.DEFINE_string("report", None,
 flags.DEFINE_bool("report_only", False,
                   "Train nothing: write the report of the runs finished so far in --output_dir "
                   "(an interim report while another invocation trains).")
+flags.DEFINE_string("notes", None,
+                    "A Markdown file added to the report as its discussion (what the numbers "
+                    "mean, written after reading them); the report stays the command's output.")
 flags.DEFINE_string("base_hparams", runner.DEFAULT_HPARAMS,
                     "Overrides of every run before --hparams (the demo's).")
 flags.DEFINE_integer("eval_steps", 20, "Dev batches per evaluation.", allow_override=True)
@@ -79,6 +82,20 @@ def _setting(name, quick_value):
     return getattr(FLAGS, name)
 
 
+def _read_notes(path):
+    """The text of --notes (None without it); a clear error if it cannot be read."""
+    if not path:
+        return None
+    from t2t_multimodel.errors import T2TError
+
+    try:
+        with open(os.path.expanduser(path), encoding="utf-8") as f:
+            return f.read()
+    except OSError as e:
+        raise T2TError(f"cannot read the --notes file: {e.strerror}; give a readable Markdown "
+                       f"file. Received: notes={path}") from None
+
+
 def main(argv):
     del argv
     from t2t_multimodel.experiments import cells, pipeline
@@ -87,6 +104,7 @@ def main(argv):
         logging.set_verbosity(logging.WARNING)
     common_flags.require("data_dir", "output_dir")
     tables = cells.parse_tables(FLAGS.table)  # before anything slow: a typo fails at once
+    notes = _read_notes(FLAGS.notes)
     data_dir = os.path.expanduser(FLAGS.data_dir)
     output_dir = os.path.expanduser(FLAGS.output_dir)
     quick = runner.QUICK
@@ -113,7 +131,7 @@ def main(argv):
         if FLAGS[name].present)
     pipeline.run_tables(tables, the_roles, the_runner, report_path, command,
                         optimize_graphs=FLAGS.optimize_graphs and not FLAGS.quick,
-                        report_only=FLAGS.report_only)
+                        report_only=FLAGS.report_only, notes=notes)
     return 0
 
 

@@ -9,7 +9,7 @@ from t2t_multimodel.training.graph_optimizations import graph_optimizations
 
 
 def run_tables(tables, roles, runner, report_path, command, optimize_graphs=True,
-               report_only=False):
+               report_only=False, notes=None):
     """Runs the cells of `tables` with `runner`; writes the report and plots.
 
     Args:
@@ -23,6 +23,7 @@ def run_tables(tables, roles, runner, report_path, command, optimize_graphs=True
         report_only: bool. Trains nothing: the report of the runs finished so
             far (`--report_only`; the others show "–", their claims "Not
             decided").
+        notes: str or None. Markdown added as the report's discussion.
 
     Returns:
         (report text, {cell name: [result per seed]}).
@@ -54,7 +55,7 @@ def run_tables(tables, roles, runner, report_path, command, optimize_graphs=True
                    model=runner.model, hparams_set=runner.hparams_set, hparams=runner.hparams,
                    eval_steps=runner.eval_steps, eval_decode_samples=runner.eval_decode_samples,
                    wall_seconds=time.time() - began, output_dir=runner.output_dir)
-    text = report.markdown(tables, entries, outcomes, roles, context, pictures)
+    text = report.markdown(tables, entries, outcomes, roles, context, pictures, notes)
     report.write(report_path, text)
     runner.log_fn(f"Wrote {report_path}")
     return text, outcomes

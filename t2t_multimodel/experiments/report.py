@@ -88,13 +88,32 @@ def table_rows(entries, outcomes):
     return lines
 
 
-def claims(table, entries, outcomes, roles):
-    """The claim lines of `table` (see `verdicts.py`)."""
+def first_evaluation(outcomes, cell, problem):
+    """(step, [accuracy per seed]) of a cell's first dev evaluation of `problem`."""
+    firsts = [r["curves"][problem]["accuracy"][0] for r in outcomes.get(cell.name, [])
+              if r.get("curves", {}).get(problem, {}).get("accuracy")]
+    if not firsts:
+        return None, []
+    step = min(s for s, _ in firsts)
+    return step, [value for s, value in firsts if s == step]
+
+
+def claims(table, entries, outcomes, roles, train_steps=None):
+    """The claim lines of `table` (see `verdicts.py`); with `train_steps`,
+    Table 2 adds its comparison at about equal updates per problem."""
     accuracy = {}
     for problem, column, cell in entries:
         accuracy.setdefault(column, {})[problem] = values(outcomes, cell, problem, "accuracy")
     if table == "2":
-        return verdicts.table2_claims(accuracy["joint"], accuracy["single"], roles.parsing)
+        lines = verdicts.table2_claims(accuracy["joint"], accuracy["single"], roles.parsing)
+        firsts = {problem: first_evaluation(outcomes, cell, problem)
+                  for problem, column, cell in entries if column == "single"}
+        steps = {step for step, _ in firsts.values() if step is not None}
+        if train_steps and len(steps) == 1 and all(v for v in accuracy["joint"].values()):
+            lines.append(verdicts.equal_updates_line(
+                accuracy["joint"], {p: v for p, (_, v) in firsts.items()}, steps.pop(),
+                train_steps // len(roles.joint_problems)))
+        return lines
     if table == "3":
         columns = list(accuracy)
         return verdicts.table3_claims(*(accuracy[c][roles.parsing] for c in columns),
@@ -103,7 +122,7 @@ def claims(table, entries, outcomes, roles):
                                   accuracy["no attention"], roles.language, roles.image)
 
 
-def markdown(tables, entries, outcomes, roles, context, plots=None):
+def markdown(tables, entries, outcomes, roles, context, plots=None, notes=None):
     """The whole report.
 
     Args:
@@ -115,6 +134,7 @@ def markdown(tables, entries, outcomes, roles, context, plots=None):
             `hparams_set`, `hparams`, `eval_steps`, `eval_decode_samples`,
             `wall_seconds`, `output_dir`.
         plots: {cell name: path of its PNG, relative to the report}.
+        notes: str or None. Markdown added after the tables as "Discussion".
 
     Returns:
         str.
@@ -161,9 +181,11 @@ def markdown(tables, entries, outcomes, roles, context, plots=None):
     for table in tables:
         lines += [f"## {cells_lib.TITLES[table]}", "", f"Paper's claim: {CLAIMS[table]}.", ""]
         lines += table_rows(entries[table], outcomes) + [""]
-        lines += claims(table, entries[table], outcomes, roles) + [""]
+        lines += claims(table, entries[table], outcomes, roles, context["train_steps"]) + [""]
         shown = list(dict.fromkeys(cell.name for _, _, cell in entries[table]))
         lines += [f"![{name}]({plots[name]})" for name in shown if name in plots] + [""]
+    if notes:
+        lines += ["## Discussion", "", notes.strip(), ""]
     lines += ["## Runs", "", "| run | trains on | overrides | seeds | train + eval time (s) |",
               "|---|---|---|---:|---:|"]
     for name, results in outcomes.items():

@@ -10,8 +10,11 @@ DIGITS = "image_digits"
 
 
 def _result(cell, seed, metrics):
+    # Dev curves evaluated at steps 300 and 600, 0.1 below the end at 300.
+    curves = {p: {"accuracy": [[300, m["accuracy"] - 0.1], [600, m["accuracy"]]]}
+              for p, m in metrics.items()}
     return {"cell": cell, "seed": seed, "metrics": metrics, "hparams": "seed=1",
-            "problem": cell, "wall_seconds": 10.0,
+            "problem": cell, "wall_seconds": 10.0, "curves": curves,
             "primary": {REVERSE: ["decode_accuracy_per_sequence", False],
                         DIGITS: ["decode_accuracy", False]}}
 
@@ -41,7 +44,8 @@ def test_the_report_has_every_table_row_and_claim():
                    model="multimodel", hparams_set="multimodel_tiny", hparams="a=1",
                    eval_steps=20, eval_decode_samples=100, wall_seconds=120.0,
                    output_dir="/x")
-    text = report.markdown(tables, entries, outcomes, the_roles, context, {"joint": "r_joint.png"})
+    text = report.markdown(tables, entries, outcomes, the_roles, context, {"joint": "r_joint.png"},
+                           notes="Why it came out so.\n")
     assert "**600 steps per run**" in text and "each gets about 300 of them" in text
     assert "`t2t-experiments --table=all`" in text
     # Mean ± std over the two seeds; the image problem's loss marked †.
@@ -54,7 +58,13 @@ def test_the_report_has_every_table_row_and_claim():
     # joint beats single on parsing (0.61 vs 0.51), attention matters for language.
     assert any("data-poor" in line and "**holds**" in line for line in verdict_lines)
     assert any("Attention matters" in line and "**holds**" in line for line in verdict_lines)
+    # Joint at its end (300 steps of each problem) vs the singles at step 300.
+    assert ("the joint run at its end (about 300 steps of each problem) vs each single run at "
+            "step 300 (1.0x the updates of its problem): joint about as good or better on 2 of 2"
+            in text), text
+    assert f"Accuracy: {REVERSE} 0.610 vs 0.410; {DIGITS} 0.910 vs 0.810." in text
     assert "![joint](r_joint.png)" in text
+    assert "\n## Discussion\n\nWhy it came out so.\n\n## Runs\n" in text
     assert "| `no_moe` | no_moe | – | 2 | 20 |" in text
     # 5 cells x 2 seeds x 10 s, over all sessions; this invocation's 2 minutes apart.
     assert "2.0 min for this invocation" in text

@@ -219,13 +219,10 @@ def test_quick_runs_every_table_reuses_finished_cells_and_resumes(data_dir, tmp_
     assert "Interim report" not in open(report).read()
 
 
-def test_missing_data_is_one_line_naming_the_datagen_command(tmp_path, monkeypatch, capsys):
+def _fail(argv, monkeypatch, capsys):
+    """Runs the binary as its console entry point would; its stderr lines (exit code 1)."""
     from t2t_multimodel.bin import common_flags, t2t_experiments
 
-    empty = str(tmp_path / "empty")
-    reverse = "algorithmic_reverse_binary40_test"
-    argv = _args(empty, str(tmp_path / "out"), table="3", joint_problems=f"{reverse},{DIGITS}",
-                 parsing_problem=reverse, language_problems=reverse)
     monkeypatch.setattr(sys, "argv", argv)
     flags.FLAGS.unparse_flags()
     try:
@@ -234,9 +231,27 @@ def test_missing_data_is_one_line_naming_the_datagen_command(tmp_path, monkeypat
     finally:
         flags.FLAGS.unparse_flags()
     assert exit_info.value.code == 1
-    err = capsys.readouterr().err.strip().splitlines()
+    return capsys.readouterr().err.strip().splitlines()
+
+
+def test_missing_data_is_one_line_naming_the_datagen_command(tmp_path, monkeypatch, capsys):
+    empty = str(tmp_path / "empty")
+    reverse = "algorithmic_reverse_binary40_test"
+    argv = _args(empty, str(tmp_path / "out"), table="3", joint_problems=f"{reverse},{DIGITS}",
+                 parsing_problem=reverse, language_problems=reverse)
+    err = _fail(argv, monkeypatch, capsys)
     assert err == [
         f"Error: no data for {reverse}, {DIGITS} in {empty}: generate it first with "
         f"t2t-datagen --problem={reverse},{DIGITS} --data_dir={empty}. "
         f"Received: data_dir={empty}"], err
+    assert not os.path.exists(tmp_path / "out")
+
+
+def test_an_unreadable_notes_file_is_one_line_before_anything_runs(tmp_path, monkeypatch,
+                                                                   capsys):
+    missing = str(tmp_path / "notes.md")
+    argv = _args(str(tmp_path / "data"), str(tmp_path / "out"), notes=missing)
+    err = _fail(argv, monkeypatch, capsys)
+    assert err == [f"Error: cannot read the --notes file: No such file or directory; give a "
+                   f"readable Markdown file. Received: notes={missing}"], err
     assert not os.path.exists(tmp_path / "out")
