@@ -150,8 +150,8 @@ def markdown(tables, entries, outcomes, roles, context, plots=None, notes=None):
         f"`{context['hparams'] or '(no overrides)'}`.",
         f"- Budget: **{context['train_steps']} steps per run**, the same for a single problem "
         f"and for the joint mixture of {k} problems (sampled {roles.mixture.schedule}ly: "
-        f"each gets about {context['train_steps'] // k} of them), as the paper compared each "
-        f"problem at a fixed budget per run. {context['seeds']} seed(s) per cell: "
+        f"each gets about {context['train_steps'] // k} of them). {context['seeds']} seed(s) "
+        "per cell: "
         "mean ± std over seeds.",
         f"- Dev numbers: log-perplexity and per-token accuracy over {context['eval_steps']} "
         f"dev batches (teacher-forced); the real metric from greedy decodes of the first "
