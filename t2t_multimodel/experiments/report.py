@@ -88,38 +88,55 @@ def table_rows(entries, outcomes):
     return lines
 
 
-def first_evaluation(outcomes, cell, problem):
-    """(step, [accuracy per seed]) of a cell's first dev evaluation of `problem`."""
-    firsts = [r["curves"][problem]["accuracy"][0] for r in outcomes.get(cell.name, [])
-              if r.get("curves", {}).get(problem, {}).get("accuracy")]
-    if not firsts:
+def evaluation_at(outcomes, cell, problem, step):
+    """(step, [accuracy per seed]) of a cell's first dev evaluation of `problem`
+    at or after `step` ((None, []) if none)."""
+    points = []
+    for result in outcomes.get(cell.name, []):
+        curve = result.get("curves", {}).get(problem, {}).get("accuracy", [])
+        points += [next(((s, v) for s, v in curve if s >= step), (None, None))]
+    steps = {s for s, _ in points}
+    if not points or len(steps) != 1 or None in steps:
         return None, []
-    step = min(s for s, _ in firsts)
-    return step, [value for s, value in firsts if s == step]
+    return steps.pop(), [v for _, v in points]
+
+
+def equal_updates(table, entries, outcomes, train_steps):
+    """The `equal_updates_line` of Table 2 (joint vs each single) or Table 3
+    (parsing with image / with all vs alone); None where it does not apply."""
+    if table not in ("2", "3"):
+        return None
+    alone = {problem: cell for problem, column, cell in entries
+             if column in ("single", "alone")}
+    comparisons = []
+    for problem, column, cell in entries:
+        if cell.name == alone.get(problem, cell).name or not outcomes.get(cell.name):
+            continue
+        updates = train_steps // len(cell.problems)
+        step, early = evaluation_at(outcomes, alone[problem], problem, updates)
+        name = problem if table == "2" else f"{problem} {column}"
+        comparisons.append((name, values(outcomes, cell, problem, "accuracy"), updates, early,
+                            step))
+    return verdicts.equal_updates_line(comparisons)
 
 
 def claims(table, entries, outcomes, roles, train_steps=None):
     """The claim lines of `table` (see `verdicts.py`); with `train_steps`,
-    Table 2 adds its comparison at about equal updates per problem."""
+    Tables 2 and 3 add their comparison at about equal updates."""
     accuracy = {}
     for problem, column, cell in entries:
         accuracy.setdefault(column, {})[problem] = values(outcomes, cell, problem, "accuracy")
     if table == "2":
         lines = verdicts.table2_claims(accuracy["joint"], accuracy["single"], roles.parsing)
-        firsts = {problem: first_evaluation(outcomes, cell, problem)
-                  for problem, column, cell in entries if column == "single"}
-        steps = {step for step, _ in firsts.values() if step is not None}
-        if train_steps and len(steps) == 1 and all(v for v in accuracy["joint"].values()):
-            lines.append(verdicts.equal_updates_line(
-                accuracy["joint"], {p: v for p, (_, v) in firsts.items()}, steps.pop(),
-                train_steps // len(roles.joint_problems)))
-        return lines
-    if table == "3":
+    elif table == "3":
         columns = list(accuracy)
-        return verdicts.table3_claims(*(accuracy[c][roles.parsing] for c in columns),
-                                      image=roles.image)
-    return verdicts.table4_claims(accuracy["full"], accuracy["no MoE"],
-                                  accuracy["no attention"], roles.language, roles.image)
+        lines = verdicts.table3_claims(*(accuracy[c][roles.parsing] for c in columns),
+                                       image=roles.image)
+    else:
+        return verdicts.table4_claims(accuracy["full"], accuracy["no MoE"],
+                                      accuracy["no attention"], roles.language, roles.image)
+    extra = equal_updates(table, entries, outcomes, train_steps) if train_steps else None
+    return lines + ([extra] if extra else [])
 
 
 def markdown(tables, entries, outcomes, roles, context, plots=None, notes=None):

@@ -106,35 +106,36 @@ def table2_claims(joint, single, parsing):
     return lines
 
 
-def equal_updates_line(joint, single_early, early_step, joint_per_problem):
-    """Table 2's comparison at about equal updates per problem (the "why").
+def equal_updates_line(comparisons):
+    """A mixture's run against the same problem alone at about equal updates.
 
-    The joint run shares its steps among its problems (`joint_per_problem`
-    steps of each); a single-problem run at its first evaluation
-    (`early_step`) has had `early_step / joint_per_problem` times as many
-    updates of its problem. Joint about as good there but not at the end
-    points at the shared budget, not at the problems hurting each other.
+    A run on a mixture of k problems gives each about `train_steps / k`
+    updates; the problem's run alone has had as many at an earlier
+    evaluation. The mixture about as good there but not at the end points at
+    the budget the problems share, not at the problems hurting each other.
 
     Args:
-        joint: {problem: [final accuracy per seed]} of the joint run.
-        single_early: {problem: [accuracy per seed]} of the single-problem
-            runs at their first evaluation.
-        early_step: int. That evaluation's step.
-        joint_per_problem: int. The joint run's steps per problem.
+        comparisons: list of `(name, mixed, updates, alone, alone_step)`:
+            the mixture run's accuracy per seed at its end (`updates` steps
+            of the problem) and the single run's at its first evaluation at
+            or after `updates` (`alone_step`); `alone` may be empty (left out).
 
     Returns:
-        str (a Markdown line).
+        str (a Markdown line), or None when no pair has results.
     """
-    problems = [p for p in joint if mean_std(single_early.get(p, []))[2]]
-    held = [p for p in problems if not_worse(joint[p], single_early[p])]
-    numbers = "; ".join(f"{p} {_mean(joint[p])} vs {_mean(single_early[p])}" for p in problems)
-    return (f"- At about equal updates per problem: the joint run at its end (about "
-            f"{joint_per_problem} steps of each problem) vs each single run at step "
-            f"{early_step} ({early_step / joint_per_problem:.1f}x the updates of its problem): "
-            f"joint about as good or better on {len(held)} of {len(problems)}"
-            + (f" ({', '.join(held)})" if held else "") + f". Accuracy: {numbers}. Where joint "
-            "keeps up here but not at the end, the end gap is the budget the problems share, "
-            "not the problems hurting each other.")
+    comparisons = [c for c in comparisons if mean_std(c[3])[2] and mean_std(c[1])[2]]
+    if not comparisons:
+        return None
+    held = [name for name, mixed, _, alone, _ in comparisons if not_worse(mixed, alone)]
+    numbers = "; ".join(
+        f"{name} {_mean(mixed)} after about {updates} updates vs {_mean(alone)} at step "
+        f"{step} alone" for name, mixed, updates, alone, step in comparisons)
+    return ("- At about equal updates of the problem (the mixture run's end vs the problem "
+            "alone at its first evaluation with as many or more): the mixture about as good or "
+            f"better on {len(held)} of {len(comparisons)}"
+            + (f" ({', '.join(held)})" if held else "") + f". Accuracy: {numbers}. Where the "
+            "mixture keeps up here but not at the end, the end gap is the budget the problems "
+            "share, not the problems hurting each other.")
 
 
 def table3_claims(alone, with_image, with_all, image):

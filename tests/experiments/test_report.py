@@ -58,11 +58,14 @@ def test_the_report_has_every_table_row_and_claim():
     # joint beats single on parsing (0.61 vs 0.51), attention matters for language.
     assert any("data-poor" in line and "**holds**" in line for line in verdict_lines)
     assert any("Attention matters" in line and "**holds**" in line for line in verdict_lines)
-    # Joint at its end (300 steps of each problem) vs the singles at step 300.
-    assert ("the joint run at its end (about 300 steps of each problem) vs each single run at "
-            "step 300 (1.0x the updates of its problem): joint about as good or better on 2 of 2"
-            in text), text
-    assert f"Accuracy: {REVERSE} 0.610 vs 0.410; {DIGITS} 0.910 vs 0.810." in text
+    # The mixtures' ends (300 updates of each problem) vs the singles at step 300:
+    # Table 2 (joint vs single) and Table 3 (parsing with digits / with all: the joint run).
+    assert text.count("- At about equal updates of the problem") == 2, text
+    assert ("better on 2 of 2 (" + REVERSE + ", " + DIGITS + "). Accuracy: " + REVERSE
+            + " 0.610 after about 300 updates vs 0.410 at step 300 alone; " + DIGITS
+            + " 0.910 after about 300 updates vs 0.810 at step 300 alone.") in text, text
+    assert (f"Accuracy: {REVERSE} with {DIGITS} 0.610 after about 300 updates vs 0.410 at step "
+            f"300 alone; {REVERSE} with all 0.610 after") in text, text
     assert "![joint](r_joint.png)" in text
     assert "\n## Discussion\n\nWhy it came out so.\n\n## Runs\n" in text
     assert "| `no_moe` | no_moe | – | 2 | 20 |" in text

@@ -53,15 +53,15 @@ def test_table2_does_not_hold_and_names_the_problem_that_got_worse():
     assert FAILS in poor, poor
 
 
-def test_equal_updates_compares_the_joint_end_with_the_singles_first_evaluation():
-    joint = {"image": [0.60, 0.62], "ende": [0.30, 0.30], "parsing": [0.5]}
-    early = {"image": [0.80, 0.80], "ende": [0.30, 0.29], "parsing": []}
-    line = verdicts.equal_updates_line(joint, early, 750, 375)
-    assert "the joint run at its end (about 375 steps of each problem)" in line, line
-    assert "each single run at step 750 (2.0x the updates of its problem)" in line, line
-    # parsing's single run has no evaluation: left out.
-    assert "joint about as good or better on 1 of 2 (ende)" in line, line
-    assert "Accuracy: image 0.610 vs 0.800; ende 0.300 vs 0.295." in line, line
+def test_equal_updates_compares_the_mixture_end_with_the_single_run_as_far():
+    line = verdicts.equal_updates_line([
+        ("image", [0.60, 0.62], 375, [0.80, 0.80], 750),
+        ("ende", [0.30, 0.30], 375, [0.30, 0.29], 750),
+        ("parsing", [0.5], 375, [], None)])  # no single run yet: left out
+    assert "the mixture about as good or better on 1 of 2 (ende)." in line, line
+    assert ("Accuracy: image 0.610 after about 375 updates vs 0.800 at step 750 alone; "
+            "ende 0.300 after about 375 updates vs 0.295 at step 750 alone.") in line, line
+    assert verdicts.equal_updates_line([("parsing", [0.5], 375, [], None)]) is None
 
 
 def test_a_missing_cell_is_not_decided():
