@@ -21,6 +21,9 @@ def basic_params1():
         # problem's decode metrics (BLEU, WER, F1, ...) as decode_<name>.
         eval_decode_samples=0,
         eval_decode_beam_size=1,
+        # Decode only at the last evaluation of a run (the curves keep loss
+        # and accuracy; the decodes of the others cost time and are not read).
+        eval_decode_final_only=False,
         min_length_bucket=8,
         length_bucket_step=1.1,
         shuffle_buffer_size=1024,

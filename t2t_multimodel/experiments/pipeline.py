@@ -3,13 +3,14 @@
 import os
 import time
 
+from t2t_multimodel.errors import T2TError
 from t2t_multimodel.experiments import cells as cells_lib
 from t2t_multimodel.experiments import plots, report
 from t2t_multimodel.training.graph_optimizations import graph_optimizations
 
 
 def run_tables(tables, roles, runner, report_path, command, optimize_graphs=True,
-               report_only=False, notes=None):
+               report_only=False, train_only=False, train_elsewhere=None, notes=None):
     """Runs the cells of `tables` with `runner`; writes the report and plots.
 
     Args:
@@ -23,6 +24,9 @@ def run_tables(tables, roles, runner, report_path, command, optimize_graphs=True
         report_only: bool. Trains nothing: the report of the runs finished so
             far (`--report_only`; the others show "–", their claims "Not
             decided").
+        train_only: bool. Trains and writes no report (returns None for it).
+        train_elsewhere: callable or None. Trains the runs in other processes
+            (`workers.train_in_workers`); the results are then read back.
         notes: str or None. Markdown added as the report's discussion.
 
     Returns:
@@ -42,8 +46,20 @@ def run_tables(tables, roles, runner, report_path, command, optimize_graphs=True
         runner.log_fn(f"Tables {', '.join(tables)}: {len(cells)} cells x {len(runner.seeds)} "
                       f"seed(s), {runner.train_steps} steps each: "
                       + ", ".join(cell.name for cell in cells))
-        with graph_optimizations(optimize_graphs):
-            outcomes = runner.run(cells)
+        if train_elsewhere:
+            train_elsewhere()
+            outcomes = runner.finished(cells)
+            missing = [f"{name} ({len(results)} of {len(runner.seeds)})"
+                       for name, results in outcomes.items() if len(results) < len(runner.seeds)]
+            if missing:
+                raise T2TError(f"the workers ended without results for {', '.join(missing)}; "
+                               "rerun the same command to resume them. "
+                               f"Received: output_dir={runner.output_dir}")
+        else:
+            with graph_optimizations(optimize_graphs):
+                outcomes = runner.run(cells)
+    if train_only:
+        return None, outcomes
     stem = os.path.splitext(os.path.abspath(report_path))[0]
     pictures = {}
     for name, results in outcomes.items():

@@ -50,7 +50,7 @@ class Runner:
         eval_steps: int. Dev batches per evaluation.
         local_eval_frequency: int. Steps between evaluations (the curves).
         save_checkpoints_steps: int. Steps between checkpoints.
-        eval_decode_samples: int. Dev examples decoded for real at each
+        eval_decode_samples: int. Dev examples decoded for real at the last
             evaluation, scored with the problem's own metric.
         t2t_usr_dir: str or None. A package of the user's problems.
         log_fn: callable taking one str.
@@ -90,8 +90,13 @@ class Runner:
         return os.path.join(self.output_dir, cell.name, f"seed-{seed}")
 
     def overrides(self, cell, seed):
-        """The hparams overrides of one run: common, the cell's own, the seed."""
+        """The hparams overrides of one run: common, the cell's own, the seed.
+
+        Real decodes run at the last evaluation only: the report reads their
+        metrics there, and the curves are of log-perplexity and accuracy.
+        """
         parts = [self.hparams, f"eval_decode_samples={self.eval_decode_samples}",
+                 "eval_decode_final_only=true",
                  cell.overrides, f"seed={seed}"]
         return ",".join(p for p in parts if p)
 

@@ -86,10 +86,11 @@ class Evaluator:
         """How often the eval step was traced (0 before the first evaluation)."""
         return self._step.experimental_get_tracing_count() if self._step else 0
 
-    def evaluate(self, eval_steps):
+    def evaluate(self, eval_steps, decode=True):
         """Metrics over `eval_steps` batches (all of the dev split if <= 0).
 
-        The number of batches read is left in `last_batches`.
+        With `decode=False` the decode evaluator (if any) is skipped. The
+        number of batches read is left in `last_batches`.
         """
         if self._dataset is None:
             self._dataset = batching.without_autotune(self.dataset_fn())
@@ -103,7 +104,7 @@ class Evaluator:
             batches += 1
         self.last_batches = batches
         values = metrics_from_sums(sums, self.names)
-        if self.decode_evaluator is not None:
+        if decode and self.decode_evaluator is not None:
             values.update(self.decode_evaluator.evaluate())
         return values
 

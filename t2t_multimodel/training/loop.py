@@ -216,10 +216,11 @@ class TrainingLoop:
             return
         self.meter.pause()
         mixture = len(self.evaluators) > 1
+        decode = step >= self.train_steps or not self.hparams.get("eval_decode_final_only", False)
         flat = {}
         for name, evaluator in self.evaluators.items():
             try:
-                values = evaluator.evaluate(self.eval_steps)
+                values = evaluator.evaluate(self.eval_steps, decode=decode)
             except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as e:
                 paths = self.problems[name].data_files(self.data_dir, "eval")
                 raise data_error(f"the dev data of {name}", paths, e) from None

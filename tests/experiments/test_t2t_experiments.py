@@ -5,9 +5,11 @@ two problems generated here: a text classification (the ones in 7 bits;
 the "parsing" and "language" problem) and scikit-learn's 8x8 digits (the
 "image"). Both have class-label targets, so the MultiModel stops after its
 encoder: the cheapest graphs, which keeps the five runs of the three tables
-near a minute. One test runs the command six times in a row (first run,
-rerun, resume after simulated kills, --report_only, a run locked by another
-invocation), so `pytest -n 2` never runs it twice.
+near a minute. One test runs the command six times in a row (first run in
+two worker processes, rerun, resume after simulated kills, --report_only, a
+run locked by another invocation), so `pytest -n 2` never runs it twice. The
+count-ones problem is a --t2t_usr_dir (`count_ones_usr`): the workers import
+it by the flag.
 """
 
 import contextlib
@@ -22,46 +24,28 @@ import pytest
 import tensorflow as tf
 from absl import flags
 
-from t2t_multimodel import registry, text_problems
+from t2t_multimodel import registry, usr_dir
 
+USR_DIR = os.path.join(os.path.dirname(__file__), "count_ones_usr")
 BITS = "experiments_test_count_ones"
 DIGITS = "image_digits"
 CELLS = ("joint", f"single-{BITS}", f"single-{DIGITS}", "no_moe", "no_attention")
 SEED = 1234
 
 
-class CountOnes(text_problems.Text2ClassProblem):
-    """How many ones has a 7-bit string? Every string once; a quarter held out.
-
-    10 classes, as many as the digits: the two problems then share one
-    class-label net (two class-label nets in one MultiModel collide on their
-    checkpoint paths, `top_conv/depthwise_kernel`).
-    """
-
-    is_generate_per_split = True
-    vocab_type = text_problems.VocabType.CHARACTER
-    num_classes = 10
-
-    def generate_samples(self, data_dir, tmp_dir, dataset_split):
-        for n in range(128):
-            bits = format(n, "07b")
-            if (n % 4 == 0) == (dataset_split != "train"):
-                yield {"inputs": " ".join(bits), "label": bits.count("1")}
-
-
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
     pytest.importorskip("sklearn")
-    registry.register_problem(BITS)(CountOnes)
+    usr_dir.import_usr_dir(USR_DIR)  # registers BITS (the workers import it by the flag)
     path = str(tmp_path_factory.mktemp("experiments_data"))
     for name in (BITS, DIGITS):
         registry.problem(name).generate_data(path, os.path.join(path, "tmp"))
-    yield path
-    registry.Registries.problems.unregister(BITS)
+    return path
 
 
 def _args(data_dir, output_dir, **extra):
     values = dict(data_dir=data_dir, output_dir=output_dir, table="all", quick="true",
+                  t2t_usr_dir=USR_DIR,
                   joint_problems=f"{BITS},{DIGITS}", parsing_problem=BITS,
                   image_problem=DIGITS, language_problems=BITS)
     values.update(extra)
@@ -113,13 +97,17 @@ class _ReleaseWhenWaiting(io.StringIO):
 def test_quick_runs_every_table_reuses_finished_cells_and_resumes(data_dir, tmp_path):
     output_dir, report = str(tmp_path / "out"), str(tmp_path / "docs" / "report.md")
     argv = _args(data_dir, output_dir, report=report)
-    lines = _run(argv)
+    lines = _run(argv + ["--workers=2"])
     log = "\n".join(lines)
 
-    # Every cell trained once (Table 3's parsing + image is the joint run here:
-    # the joint mixture is those two problems), 6 steps, one seed.
-    assert [line.split(" seed")[0] for line in lines if line.startswith("Running ")] == [
-        f"Running {cell}" for cell in CELLS], log
+    # Two worker processes share the runs: every cell trained once (Table 3's
+    # parsing + image is the joint run here: the joint mixture is those two
+    # problems), 6 steps, one seed; the report written when both are done.
+    assert any(line.startswith("Training in 2 worker processes") for line in lines), log
+    running = [line.split("] ", 1)[1].split(" seed")[0] for line in lines
+               if line.startswith(("[worker 1] Running ", "[worker 2] Running "))]
+    assert sorted(running) == sorted(f"Running {cell}" for cell in CELLS), log
+    assert lines[-1] == f"Wrote {report}", log
     results = {cell: json.load(open(path)) for cell, path in _results(output_dir).items()}
     for cell, result in results.items():
         assert result["eval_step"] == 6 and result["start_step"] == 0, (cell, result)

@@ -24,3 +24,17 @@ def test_eval_reports_decode_metrics_equal_to_the_decoders(tiny_usr_dir, tiny_da
     dhp = decoder.decode_hparams("beam_size=1,num_samples=24")
     decoded = decoder.decode_dev(run, decoder.serving_module(run, dhp), dhp, lambda _: None)
     assert decoded["accuracy_per_sequence"] == values["decode_accuracy_per_sequence"]
+
+
+def test_eval_decode_final_only_decodes_at_the_last_evaluation_alone(
+        tiny_usr_dir, tiny_data_dir, tmp_path):
+    result = trainer.train(
+        tiny_problem.PROBLEM, tiny_problem.MODEL, tiny_problem.HPARAMS_SET, tiny_data_dir,
+        str(tmp_path / "out"),
+        hparams_overrides="eval_decode_samples=4,eval_decode_final_only=true", train_steps=20,
+        eval_steps=1, save_checkpoints_steps=20, local_eval_frequency=10,
+        t2t_usr_dir=tiny_usr_dir, log_fn=lambda _: None, log_step_count_steps=10)
+    history = dict(result["eval_history"])
+    assert sorted(history) == [10, 20]
+    assert "accuracy" in history[10] and "decode_accuracy_per_sequence" not in history[10]
+    assert "decode_accuracy_per_sequence" in history[20]

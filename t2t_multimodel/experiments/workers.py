@@ -1,0 +1,71 @@
+"""`train_in_workers`: the runs of `t2t-experiments` in several processes at once.
+
+The MultiModel's steps are many small ops that two threads barely share: on
+this 2-core machine two trainers side by side with one thread each ran at
+0.81x and 0.88x their speed alone (1.69x the runs per hour), two with TF's
+default threads at 0.65x and 0.61x (README, Reproducing the paper's tables).
+Each worker is the same command with `--train_only`: it walks the same runs in
+the same order, and the runs' locks (`RunLock`) share them out: a worker that
+meets a run another is training defers it and takes the next.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+
+from t2t_multimodel.errors import T2TError
+
+MODULE = "t2t_multimodel.bin.t2t_experiments"
+
+
+def _relay(stream, prefix, log_fn):
+    for line in stream:
+        log_fn(prefix + line.rstrip("\n"))
+
+
+def train_in_workers(args, workers, log_fn=print):
+    """Runs `t2t-experiments <args> --train_only` in `workers` processes.
+
+    Each gets `os.cpu_count() // workers` TensorFlow threads (at least one;
+    `TF_NUM_INTRAOP_THREADS` / `TF_NUM_INTEROP_THREADS` already set win). Their
+    lines are relayed through `log_fn`, prefixed "[worker i] ".
+
+    Args:
+        args: list of str. The command's flags (`--name=value`), without
+            `--workers`.
+        workers: int. How many processes (>= 2).
+        log_fn: callable taking one str.
+
+    Raises:
+        T2TError: a worker failed (its exit code; its lines before say why).
+    """
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    env = dict(os.environ)
+    env.setdefault("TF_NUM_INTRAOP_THREADS", threads)
+    env.setdefault("TF_NUM_INTEROP_THREADS", threads)
+    command = [sys.executable, "-m", MODULE, *args, "--workers=1", "--train_only"]
+    log_fn(f"Training in {workers} worker processes, {env['TF_NUM_INTRAOP_THREADS']} "
+           "TensorFlow thread(s) each")
+    processes, relays = [], []
+    try:
+        for i in range(1, workers + 1):
+            process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, text=True, bufsize=1)
+            relay = threading.Thread(target=_relay, args=(process.stdout, f"[worker {i}] ",
+                                                          log_fn), daemon=True)
+            relay.start()
+            processes.append(process)
+            relays.append(relay)
+        codes = [process.wait() for process in processes]
+        for relay in relays:
+            relay.join()
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait()
+    failed = [f"worker {i} exited with {code}" for i, code in enumerate(codes, 1) if code]
+    if failed:
+        raise T2TError(f"{'; '.join(failed)}: its lines above (prefixed [worker i]) say why; "
+                       f"rerun the same command to resume. Received: workers={workers}")
