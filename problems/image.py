@@ -5,8 +5,10 @@
   into 1,497 train and 300 held-out dev images. Needs `scikit-learn`.
 * `image_fashion_mnist`: Fashion-MNIST (Zalando, MIT), 60,000 train and
   10,000 dev (the official test set, as in T2T) 28x28 grey images, read from
-  the four original gzip IDX files in `--tmp_dir` or, failing that, in
-  `/usr/share/datasets/fashion-mnist` (`apt-get install dataset-fashion-mnist`).
+  the four original gzip IDX files in `--tmp_dir` or, failing that, from
+  Debian's `dataset-fashion-mnist` (`/usr/share/datasets/fashion-mnist` when
+  installed, else `apt-get download` into `--tmp_dir`, no root needed; see
+  `t2t_multimodel/data/system_packages.py`).
 
 * `image_imagenet` (224x224), `image_imagenet64`, `image_imagenet32`:
   ImageNet (ILSVRC2012) from its class folders, as users have it after
@@ -36,9 +38,11 @@ import zlib
 import numpy as np
 
 from t2t_multimodel import image_problems, problem, registry
+from t2t_multimodel.data import system_packages
 from t2t_multimodel.errors import DataError
 
-FASHION_MNIST_SYSTEM_DIR = "/usr/share/datasets/fashion-mnist"
+FASHION_MNIST_PACKAGE = "dataset-fashion-mnist"
+FASHION_MNIST_PACKAGE_DIR = "usr/share/datasets/fashion-mnist"
 FASHION_MNIST_FILES = {
     problem.DatasetSplit.TRAIN: ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     problem.DatasetSplit.EVAL: ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
@@ -134,16 +138,18 @@ class ImageFashionMnist(image_problems.ImageProblem):
             yield {"image": image[..., None], "label": int(label)}
 
     def _find(self, filename, tmp_dir):
-        """`filename` in `tmp_dir` if there, else in FASHION_MNIST_SYSTEM_DIR."""
-        candidates = ([os.path.join(tmp_dir, filename)] if tmp_dir else []) + [
-            os.path.join(FASHION_MNIST_SYSTEM_DIR, filename)]
-        for path in candidates:
-            if os.path.isfile(path):
-                return path
-        raise DataError(
-            f"{self.name}: {filename} not found in --tmp_dir ({tmp_dir}) nor in "
-            f"{FASHION_MNIST_SYSTEM_DIR}; run apt-get install dataset-fashion-mnist or copy "
-            f"the four Fashion-MNIST .gz files into --tmp_dir. Received: filename={filename}")
+        """`filename` in `tmp_dir` if there, else in Debian's dataset-fashion-mnist."""
+        if tmp_dir and os.path.isfile(os.path.join(tmp_dir, filename)):
+            return os.path.join(tmp_dir, filename)
+        try:
+            return system_packages.debian_path(
+                FASHION_MNIST_PACKAGE, f"{FASHION_MNIST_PACKAGE_DIR}/{filename}", tmp_dir)
+        except DataError as e:
+            reason = str(e).split(" Received: ")[0]
+            raise DataError(
+                f"{self.name}: {filename} is not in --tmp_dir ({tmp_dir}) and {reason} "
+                f"(or copy the four Fashion-MNIST .gz files into --tmp_dir). "
+                f"Received: filename={filename}") from None
 
 
 def _read_idx(path, magic, rank):

@@ -111,7 +111,9 @@ def _write_fashion(tmp_dir):
 
 @pytest.fixture
 def no_system_copy(monkeypatch, tmp_path):
-    monkeypatch.setattr(image, "FASHION_MNIST_SYSTEM_DIR", str(tmp_path / "not-installed"))
+    """No installed dataset-fashion-mnist and no apt-get to download it."""
+    monkeypatch.setenv("T2T_DEB_ROOT", str(tmp_path / "not-installed"))
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
 
 
 def test_fashion_mnist_reads_idx_files_from_tmp_dir(no_system_copy, tmp_path):
@@ -144,18 +146,28 @@ def test_fashion_mnist_missing_file_is_a_one_line_error(no_system_copy, tmp_path
         registry.problem("image_fashion_mnist").generate_data(str(tmp_path / "data"), tmp_dir)
     message = str(info.value)
     assert "\n" not in message
-    for part in ["train-labels-idx1-ubyte.gz", tmp_dir, str(tmp_path / "not-installed"),
+    for part in ["train-labels-idx1-ubyte.gz", tmp_dir, "apt-get is not installed",
                  "apt-get install dataset-fashion-mnist", "--tmp_dir"]:
         assert part in message
+    assert message.endswith("Received: filename=train-labels-idx1-ubyte.gz")
     assert os.listdir(tmp_path / "data") == []
 
 
-def test_fashion_mnist_falls_back_to_the_system_directory(monkeypatch, tmp_path):
-    system_dir = str(tmp_path / "system")
-    _write_fashion(system_dir)
-    monkeypatch.setattr(image, "FASHION_MNIST_SYSTEM_DIR", system_dir)
+def test_fashion_mnist_falls_back_to_the_installed_package(monkeypatch, tmp_path):
+    _write_fashion(str(tmp_path / "root" / image.FASHION_MNIST_PACKAGE_DIR))
+    monkeypatch.setenv("T2T_DEB_ROOT", str(tmp_path / "root"))
     p = registry.problem("image_fashion_mnist")
     p.generate_data(str(tmp_path / "data"), str(tmp_path / "empty_tmp"))
+    assert len(_examples(p, str(tmp_path / "data"), "eval")) == NUM_TEST
+
+
+def test_fashion_mnist_reads_the_package_unpacked_into_tmp_dir(no_system_copy, tmp_path):
+    # Where apt-get download + dpkg-deb -x leave it when it is not installed.
+    tmp_dir = str(tmp_path / "tmp")
+    _write_fashion(os.path.join(tmp_dir, "debian", image.FASHION_MNIST_PACKAGE,
+                                image.FASHION_MNIST_PACKAGE_DIR))
+    p = registry.problem("image_fashion_mnist")
+    p.generate_data(str(tmp_path / "data"), tmp_dir)
     assert len(_examples(p, str(tmp_path / "data"), "eval")) == NUM_TEST
 
 
