@@ -53,6 +53,10 @@ flags.DEFINE_integer("workers", 1,
                      "Train in this many processes at once, sharing the runs (each run is "
                      "locked while it trains) and the cores: on 2 cores, --workers=2 trained "
                      "1.7x the runs per hour. The report is written when all are done.")
+flags.DEFINE_integer("max_runs", 0,
+                     "Train at most this many runs, then stop (0: all). --workers gives each "
+                     "worker process one run: a process keeps much of the memory of every run "
+                     "it trained.")
 flags.DEFINE_string("notes", None,
                     "A Markdown file added to the report as its discussion (what the numbers "
                     "mean, written after reading them); the report stays the command's output.")
@@ -144,7 +148,7 @@ def main(argv):
         eval_steps=_setting("eval_steps", quick["eval_steps"]), local_eval_frequency=eval_every,
         save_checkpoints_steps=save_every,
         eval_decode_samples=_setting("eval_decode_samples", quick["eval_decode_samples"]),
-        t2t_usr_dir=FLAGS.t2t_usr_dir, log_fn=_log)
+        max_runs=FLAGS.max_runs, t2t_usr_dir=FLAGS.t2t_usr_dir, log_fn=_log)
     report_path = os.path.expanduser(FLAGS.report or os.path.join(output_dir, "report.md"))
     command = "t2t-experiments " + " ".join(
         shlex.quote(f"--{name}={FLAGS[name].value}") for name in sorted(set(FLAGS))
@@ -155,7 +159,7 @@ def main(argv):
 
         args = [FLAGS[name].serialize() for name in sorted(set(FLAGS))
                 if FLAGS[name].present
-                and name not in ("workers", "train_only", "notes", "report")]
+                and name not in ("workers", "train_only", "max_runs", "notes", "report")]
         train_elsewhere = functools.partial(workers.train_in_workers, args, FLAGS.workers,
                                             log_fn=_log)
     pipeline.run_tables(tables, the_roles, the_runner, report_path, command,

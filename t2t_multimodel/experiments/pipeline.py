@@ -24,9 +24,11 @@ def run_tables(tables, roles, runner, report_path, command, optimize_graphs=True
         report_only: bool. Trains nothing: the report of the runs finished so
             far (`--report_only`; the others show "–", their claims "Not
             decided").
-        train_only: bool. Trains and writes no report (returns None for it).
+        train_only: bool. Trains and writes no report (returns None for it;
+            with the runner's `max_runs`, the outcomes hold the runs done).
         train_elsewhere: callable or None. Trains the runs in other processes
-            (`workers.train_in_workers`); the results are then read back.
+            (`workers.train_in_workers`), called with a function that counts
+            the runs not finished yet; the results are then read back.
         notes: str or None. Markdown added as the report's discussion.
 
     Returns:
@@ -47,7 +49,8 @@ def run_tables(tables, roles, runner, report_path, command, optimize_graphs=True
                       f"seed(s), {runner.train_steps} steps each: "
                       + ", ".join(cell.name for cell in cells))
         if train_elsewhere:
-            train_elsewhere()
+            train_elsewhere(lambda: sum(len(runner.seeds) - len(results)
+                                        for results in runner.finished(cells).values()))
             outcomes = runner.finished(cells)
             missing = [f"{name} ({len(results)} of {len(runner.seeds)})"
                        for name, results in outcomes.items() if len(results) < len(runner.seeds)]

@@ -52,6 +52,10 @@ class Runner:
         save_checkpoints_steps: int. Steps between checkpoints.
         eval_decode_samples: int. Dev examples decoded for real at the last
             evaluation, scored with the problem's own metric.
+        max_runs: int. `run` returns after training this many runs (0: all).
+            A process keeps much of the memory of every run it trained (a
+            worker held 10 GiB after two joint runs), so `--workers` trains
+            each run in a new process with `max_runs=1`.
         t2t_usr_dir: str or None. A package of the user's problems.
         log_fn: callable taking one str.
 
@@ -68,10 +72,12 @@ class Runner:
     def __init__(self, data_dir, output_dir, model="multimodel", hparams_set="multimodel_tiny",
                  hparams=DEFAULT_HPARAMS, train_steps=3000, seeds=3, eval_steps=20,
                  local_eval_frequency=500, save_checkpoints_steps=500, eval_decode_samples=100,
-                 t2t_usr_dir=None, log_fn=print):
+                 max_runs=0, t2t_usr_dir=None, log_fn=print):
         for name, value in (("train_steps", train_steps), ("seeds", seeds)):
             if int(value) < 1:
                 raise T2TError(f"--{name} must be >= 1. Received: {name}={value}")
+        if int(max_runs) < 0:
+            raise T2TError(f"--max_runs must be >= 0 (0: all). Received: max_runs={max_runs}")
         self.data_dir = data_dir
         self.output_dir = output_dir
         self.model = model
@@ -83,8 +89,10 @@ class Runner:
         self.local_eval_frequency = local_eval_frequency
         self.save_checkpoints_steps = save_checkpoints_steps
         self.eval_decode_samples = eval_decode_samples
+        self.max_runs = int(max_runs)
         self.t2t_usr_dir = t2t_usr_dir
         self.log_fn = log_fn
+        self.trained = 0  # runs trained (not skipped) by this runner
 
     def run_dir(self, cell, seed):
         return os.path.join(self.output_dir, cell.name, f"seed-{seed}")
@@ -123,19 +131,27 @@ class Runner:
 
         A run another invocation is training is deferred: its result is
         waited for (its lock) after all the other runs, and the run resumed
-        here if that invocation ends before finishing it.
+        here if that invocation ends before finishing it. After `max_runs`
+        trained runs it returns the results it has (fewer seeds per cell).
         """
         done, deferred = {}, []
-        for cell in cells:
-            for seed in self.seeds:
-                result = self.run_cell(cell, seed, wait=False)
-                if result is None:
-                    deferred.append((cell, seed))
-                else:
-                    done[cell.name, seed] = result
+        for cell, seed in ((cell, seed) for cell in cells for seed in self.seeds):
+            if self._spent():
+                break
+            result = self.run_cell(cell, seed, wait=False)
+            if result is None:
+                deferred.append((cell, seed))
+            else:
+                done[cell.name, seed] = result
         for cell, seed in deferred:
+            if self._spent():
+                break
             done[cell.name, seed] = self.run_cell(cell, seed)
-        return {cell.name: [done[cell.name, seed] for seed in self.seeds] for cell in cells}
+        return {cell.name: [done[cell.name, seed] for seed in self.seeds
+                            if (cell.name, seed) in done] for cell in cells}
+
+    def _spent(self):
+        return 0 < self.max_runs <= self.trained
 
     def finished(self, cells):
         """{cell name: [result per finished seed]}, without training anything."""
@@ -230,6 +246,7 @@ class Runner:
                 f"the run in {run_dir} ended at step {eval_step}, not train_steps="
                 f"{self.train_steps}; move it away and rerun. Received: output_dir={run_dir}")
         results.write_json(path, result)
+        self.trained += 1
         self.log_fn(f"Finished {label}: {result['wall_seconds']:.0f}s of training and eval "
                     f"over its sessions ({path})")
         return result

@@ -107,6 +107,11 @@ def test_quick_runs_every_table_reuses_finished_cells_and_resumes(data_dir, tmp_
     running = [line.split("] ", 1)[1].split(" seed")[0] for line in lines
                if line.startswith(("[worker 1] Running ", "[worker 2] Running "))]
     assert sorted(running) == sorted(f"Running {cell}" for cell in CELLS), log
+    for worker in ("[worker 1] ", "[worker 2] "):  # a new process (its "Tables" line) per run
+        own = [line[len(worker):] for line in lines if line.startswith(worker)]
+        per_process = " ".join("T" if line.startswith("Tables ") else "R"
+                               for line in own if line.startswith(("Tables ", "Running ")))
+        assert "R R" not in per_process, log
     assert lines[-1] == f"Wrote {report}", log
     results = {cell: json.load(open(path)) for cell, path in _results(output_dir).items()}
     for cell, result in results.items():
