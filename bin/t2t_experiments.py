@@ -52,7 +52,7 @@ flags.DEFINE_bool("train_only", False,
 flags.DEFINE_integer("workers", 1,
                      "Train in this many processes at once, sharing the runs (each run is "
                      "locked while it trains) and the cores: on 2 cores, --workers=2 trained "
-                     "1.7x the runs per hour. The report is written when all are done.")
+                     "1.6x the runs per hour. The report is written when all are done.")
 flags.DEFINE_integer("max_runs", 0,
                      "Train at most this many runs, then stop (0: all). --workers gives each "
                      "worker process one run: a process keeps much of the memory of every run "

@@ -2,8 +2,8 @@
 
 The MultiModel's steps are many small ops that two threads barely share: on
 this 2-core machine two trainers side by side with one thread each ran at
-0.81x and 0.88x their speed alone (1.69x the runs per hour), two with TF's
-default threads at 0.65x and 0.61x (README, Reproducing the paper's tables).
+0.90x and 0.69x their speed alone (1.59x the runs per hour), two with TF's
+default threads at 0.67x and 0.56x (1.23x; `bench/side_by_side.py`).
 Each worker is the same command with `--train_only --max_runs=1`: it walks
 the same runs in the same order, and the runs' locks (`RunLock`) share them
 out: a worker that meets a run another is training defers it and takes the
