@@ -9,7 +9,8 @@ the same runs in the same order, and the runs' locks (`RunLock`) share them
 out: a worker that meets a run another is training defers it and takes the
 next. A worker process trains one run and ends, and a new one takes its place
 while runs remain: a process keeps much of the memory of every run it trained
-(one that trained two joint runs and began a third held 10 GiB of the 24).
+(one that had trained two joint runs and a Fashion-MNIST run held 10 GiB of
+the 24).
 """
 
 import os
