@@ -52,11 +52,12 @@ flags.DEFINE_bool("train_only", False,
 flags.DEFINE_integer("workers", 1,
                      "Train in this many processes at once, sharing the runs (each run is "
                      "locked while it trains) and the cores: on 2 cores, --workers=2 trained "
-                     "1.6x the runs per hour. The report is written when all are done.")
+                     "1.6x the runs per hour. Each run trains in a new process (a process "
+                     "keeps much of the memory of every run it trained), except with --quick, "
+                     "--train_only or --max_runs and one worker: then in this one. The report "
+                     "is written when all are done.")
 flags.DEFINE_integer("max_runs", 0,
-                     "Train at most this many runs, then stop (0: all). --workers gives each "
-                     "worker process one run: a process keeps much of the memory of every run "
-                     "it trained.")
+                     "Train at most this many runs, then stop (0: all).")
 flags.DEFINE_string("notes", None,
                     "A Markdown file added to the report as its discussion (what the numbers "
                     "mean, written after reading them); the report stays the command's output.")
@@ -154,7 +155,7 @@ def main(argv):
         shlex.quote(f"--{name}={FLAGS[name].value}") for name in sorted(set(FLAGS))
         if FLAGS[name].present)
     train_elsewhere = None
-    if FLAGS.workers > 1:
+    if FLAGS.workers > 1 or not (FLAGS.quick or FLAGS.train_only or FLAGS.max_runs):
         from t2t_multimodel.experiments import workers
 
         args = [FLAGS[name].serialize() for name in sorted(set(FLAGS))

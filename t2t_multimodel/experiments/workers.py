@@ -39,7 +39,7 @@ def train_in_workers(args, workers, remaining, log_fn=print):
     Args:
         args: list of str. The command's flags (`--name=value`), without
             `--workers`.
-        workers: int. How many processes at a time (>= 2).
+        workers: int. How many processes at a time (>= 1).
         remaining: callable returning the number of runs not finished yet.
         log_fn: callable taking one str.
 
@@ -52,8 +52,8 @@ def train_in_workers(args, workers, remaining, log_fn=print):
     env.setdefault("TF_NUM_INTEROP_THREADS", threads)
     command = [sys.executable, "-m", MODULE, *args, "--workers=1", "--train_only",
                "--max_runs=1"]
-    log_fn(f"Training in {workers} worker processes, {env['TF_NUM_INTRAOP_THREADS']} "
-           "TensorFlow thread(s) each, a new process per run")
+    log_fn(f"Training in {workers} worker process{'es' if workers > 1 else ''}, "
+           f"{env['TF_NUM_INTRAOP_THREADS']} TensorFlow thread(s) each, a new process per run")
     running, codes = {}, {}
 
     def slot(i):
