@@ -65,7 +65,9 @@ flags.DEFINE_string("base_hparams", runner.DEFAULT_HPARAMS,
                     "Overrides of every run before --hparams (the demo's).")
 flags.DEFINE_integer("eval_steps", 20, "Dev batches per evaluation.", allow_override=True)
 flags.DEFINE_integer("local_eval_frequency", 0,
-                     "Evaluate every this many steps (the curves); 0: train_steps / 4.",
+                     "Evaluate every this many steps (the curves); 0: train_steps / the "
+                     "number of joint problems, so that a single run is evaluated after as "
+                     "many updates as the joint run gives each problem.",
                      allow_override=True)
 flags.DEFINE_integer("save_checkpoints_steps", 0,
                      "Checkpoint every this many steps; 0: the eval frequency.",
@@ -134,14 +136,14 @@ def main(argv):
     output_dir = os.path.expanduser(FLAGS.output_dir)
     quick = runner.QUICK
     train_steps = _setting("train_steps", quick["train_steps"])
-    eval_every = _setting("local_eval_frequency", quick["local_eval_frequency"])
-    eval_every = eval_every or max(1, train_steps // 4)
-    save_every = _setting("save_checkpoints_steps", quick["save_checkpoints_steps"]) or eval_every
     hparams = ",".join(h for h in (FLAGS.base_hparams,
                                    runner.QUICK_HPARAMS if FLAGS.quick else "",
                                    FLAGS.hparams) if h)
     the_roles = roles.Roles(FLAGS.joint_problems, FLAGS.parsing_problem, FLAGS.image_problem,
                             FLAGS.language_problems)
+    eval_every = _setting("local_eval_frequency", quick["local_eval_frequency"])
+    eval_every = eval_every or max(1, train_steps // len(the_roles.joint_problems))
+    save_every = _setting("save_checkpoints_steps", quick["save_checkpoints_steps"]) or eval_every
     the_runner = runner.Runner(
         data_dir, output_dir, model=FLAGS.model or "multimodel",
         hparams_set=FLAGS.hparams_set or "multimodel_tiny", hparams=hparams,
