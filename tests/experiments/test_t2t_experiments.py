@@ -179,8 +179,8 @@ def test_quick_runs_every_table_reuses_finished_cells_and_resumes(data_dir, tmp_
     # --report_only while a run is unfinished: the report of the others, nothing trained.
     unfinished = _results(output_dir)["no_moe"]
     os.remove(unfinished)
-    lines = _run(argv + ["--report_only"])
-    assert not any(line.startswith(("Running ", "Skipped ")) for line in lines), lines
+    lines = _run(argv + ["--report_only", "--workers=2"])  # the same command + --report_only
+    assert not any(line.startswith(("Running ", "Skipped ", "Training in")) for line in lines)
     assert not os.path.exists(unfinished)
     text = open(report).read()
     assert "**Interim report: 1 of 5 runs have not finished** (`no_moe` 0 of 1)" in text
@@ -248,3 +248,11 @@ def test_an_unreadable_notes_file_is_one_line_before_anything_runs(tmp_path, mon
     assert err == [f"Error: cannot read the --notes file: No such file or directory; give a "
                    f"readable Markdown file. Received: notes={missing}"], err
     assert not os.path.exists(tmp_path / "out")
+
+
+def test_report_only_with_train_only_is_one_line(tmp_path, monkeypatch, capsys):
+    argv = _args(str(tmp_path / "data"), str(tmp_path / "out"), report_only="true",
+                 train_only="true")
+    err = _fail(argv, monkeypatch, capsys)
+    assert err == ["Error: --report_only trains nothing and --train_only writes no report: "
+                   "drop one of them. Received: report_only=True, train_only=True"], err
