@@ -116,6 +116,10 @@ def _check_modes():
 
     if FLAGS.workers < 1:
         raise T2TError(f"--workers must be >= 1. Received: workers={FLAGS.workers}")
+    if FLAGS.max_runs and FLAGS.workers > 1:
+        raise T2TError("--max_runs counts the runs of one process; with --workers each worker "
+                       "process trains one run: drop one of them. "
+                       f"Received: max_runs={FLAGS.max_runs}, workers={FLAGS.workers}")
     if FLAGS.report_only and FLAGS.train_only:
         raise T2TError("--report_only trains nothing and --train_only writes no report: "
                        "drop one of them. Received: report_only=True, train_only=True")

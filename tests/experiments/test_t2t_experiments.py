@@ -256,3 +256,11 @@ def test_report_only_with_train_only_is_one_line(tmp_path, monkeypatch, capsys):
     err = _fail(argv, monkeypatch, capsys)
     assert err == ["Error: --report_only trains nothing and --train_only writes no report: "
                    "drop one of them. Received: report_only=True, train_only=True"], err
+
+
+def test_max_runs_with_several_workers_is_one_line(tmp_path, monkeypatch, capsys):
+    argv = _args(str(tmp_path / "data"), str(tmp_path / "out"), max_runs=2, workers=2)
+    err = _fail(argv, monkeypatch, capsys)
+    assert err == ["Error: --max_runs counts the runs of one process; with --workers each "
+                   "worker process trains one run: drop one of them. "
+                   "Received: max_runs=2, workers=2"], err
