@@ -21,8 +21,7 @@ import subprocess
 import sys
 import tempfile
 
-HPARAMS = ("learning_rate=0.003,learning_rate_warmup_steps=200,label_smoothing=0.0,"
-           "batch_size=512")  # t2t-experiments' (runner.DEFAULT_HPARAMS)
+from t2t_multimodel.experiments.runner import DEFAULT_HPARAMS  # t2t-experiments' overrides
 
 
 def _trainer(problem, data_dir, output_dir, seconds, threads):
@@ -31,7 +30,7 @@ def _trainer(problem, data_dir, output_dir, seconds, threads):
         env.update(TF_NUM_INTRAOP_THREADS=str(threads), TF_NUM_INTEROP_THREADS=str(threads))
     binary = os.path.join(os.path.dirname(sys.executable), "t2t-trainer")
     command = ["timeout", str(seconds), binary, f"--problem={problem}", "--model=multimodel",
-               "--hparams_set=multimodel_tiny", f"--hparams={HPARAMS}",
+               "--hparams_set=multimodel_tiny", f"--hparams={DEFAULT_HPARAMS}",
                f"--data_dir={data_dir}", f"--output_dir={output_dir}", "--train_steps=1000000",
                "--local_eval_frequency=1000000", "--save_checkpoints_steps=1000000",
                "--log_step_count_steps=50", "--nooptimize_graphs"]
