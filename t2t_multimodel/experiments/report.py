@@ -205,12 +205,10 @@ def markdown(tables, entries, outcomes, roles, context, plots=None, notes=None):
         lines += ["## Discussion", "", notes.strip(), ""]
     lines += ["## Runs", "", "| run | trains on | overrides | seeds | train + eval time (s) |",
               "|---|---|---|---:|---:|"]
+    cells = {cell.name: cell for table in tables for _, _, cell in entries[table]}
     for name, results in outcomes.items():
-        first = results[0] if results else {}
-        overrides = first.get("hparams", "").split(",")
-        own = [o for o in overrides if o.startswith(("use_moe", "use_attention"))]
         wall = sum(r.get("wall_seconds", 0.0) for r in results)
-        lines.append(f"| `{name}` | {first.get('problem', '')} | {','.join(own) or '–'} | "
+        lines.append(f"| `{name}` | {cells[name].problem} | {cells[name].overrides or '–'} | "
                      f"{len(results)} | {wall:.0f} |")
     return "\n".join(lines) + "\n"
 

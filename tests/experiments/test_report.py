@@ -68,7 +68,9 @@ def test_the_report_has_every_table_row_and_claim():
             f"300 alone; {REVERSE} with all 0.610 after") in text, text
     assert "![joint](r_joint.png)" in text
     assert "\n## Discussion\n\nWhy it came out so.\n\n## Runs\n" in text
-    assert "| `no_moe` | no_moe | – | 2 | 20 |" in text
+    # The runs table names each cell's own problem and overrides (not the results' copy).
+    assert f"| `no_moe` | {the_roles.joint} | use_moe=false | 2 | 20 |" in text, text
+    assert f"| `single-{DIGITS}` | {DIGITS} | – | 2 | 20 |" in text
     # 5 cells x 2 seeds x 10 s, over all sessions; this invocation's 2 minutes apart.
     assert "2.0 min for this invocation" in text
     assert "all runs' training and eval 0.0 h (100 s), from their event times" in text
