@@ -46,6 +46,9 @@ def train_in_workers(args, workers, remaining, log_fn=print):
     Raises:
         T2TError: a worker failed (its exit code; its lines before say why).
     """
+    if not remaining():
+        log_fn("Nothing to train: every run has its result")
+        return
     threads = str(max(1, (os.cpu_count() or 1) // workers))
     env = dict(os.environ)
     env.setdefault("TF_NUM_INTRAOP_THREADS", threads)

@@ -150,6 +150,11 @@ def test_quick_runs_every_table_reuses_finished_cells_and_resumes(data_dir, tmp_
         assert any(line.startswith(f"Skipped {cell} seed {SEED}: finished") for line in lines)
     assert stamps == {cell: os.stat(path).st_mtime_ns
                       for cell, path in _results(output_dir).items()}
+    # With workers too: no process is started for runs that are all finished.
+    lines = _run(argv + ["--workers=2"])
+    assert "Nothing to train: every run has its result" in lines, lines
+    assert not any(line.startswith(("Training in", "[worker")) for line in lines), lines
+    assert lines[-1] == f"Wrote {report}", lines
 
     # A run killed after its step-3 checkpoint resumes there, not from 0.
     run_dir = os.path.join(output_dir, f"single-{DIGITS}", f"seed-{SEED}")
